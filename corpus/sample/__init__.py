@@ -1,0 +1,1 @@
+"""The bundled sample crawl: WARC files generated reproducibly from texts in ``texts/``."""

@@ -1,0 +1,102 @@
+"""The shard contract: Parquet schema, file layout, the writer of one shard file, and the manifest.
+
+Layout (see docs/shard-contract.md)::
+
+    DIR/shards/lang=<xx>/part-<nnnnn>.parquet   one language per file, zstd, rows in a seeded shuffle order
+    DIR/manifest.json                            every file (path, rows, bytes, sha256) and per-language totals
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from corpus.config import ShardConfig
+
+SCHEMA_VERSION = 1
+
+SHARD_SCHEMA = pa.schema([
+    pa.field("doc_id", pa.string(), nullable=False),
+    pa.field("text", pa.string(), nullable=False),
+    pa.field("lang", pa.string(), nullable=False),
+    pa.field("lang_score", pa.float32(), nullable=False),
+    pa.field("url", pa.string()),
+    pa.field("domain", pa.string()),
+    pa.field("warc_file", pa.string()),
+    pa.field("warc_record_id", pa.string()),
+    pa.field("warc_offset", pa.int64()),
+    pa.field("fetch_date", pa.timestamp("s", tz="UTC")),
+    pa.field("n_chars", pa.int32(), nullable=False),
+    pa.field("n_words", pa.int32(), nullable=False),
+    pa.field("pii_counts", pa.map_(pa.string(), pa.int32())),
+    pa.field("dup_cluster_id", pa.string()),
+    pa.field("dup_cluster_size", pa.int32(), nullable=False),
+])
+
+
+def shard_path(lang: str, part: int) -> str:
+    """Path of a shard relative to the output directory."""
+    return f"shards/lang={lang}/part-{part:05d}.parquet"
+
+
+@dataclass(frozen=True)
+class ShardFile:
+    path: str  # relative to the manifest
+    lang: str
+    rows: int
+    bytes: int
+    sha256: str
+
+
+def sha256_file(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_shard(table: pa.Table, out_dir: str, lang: str, part: int, config: ShardConfig) -> ShardFile:
+    """Write one shard (rows already in their final order) and describe it for the manifest."""
+    table = table.select(SHARD_SCHEMA.names).cast(SHARD_SCHEMA)
+    relative = shard_path(lang, part)
+    path = os.path.join(out_dir, relative)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    pq.write_table(
+        table,
+        path,
+        compression=config.compression,
+        compression_level=config.compression_level,
+        row_group_size=config.row_group_size,
+        write_statistics=True,
+    )
+    return ShardFile(relative, lang, table.num_rows, os.path.getsize(path), sha256_file(path))
+
+
+def build_manifest(files: list[ShardFile], language_totals: dict[str, dict], run: dict) -> dict:
+    files = sorted(files, key=lambda f: f.path)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "format": "eu-corpus shards",
+        "run": run,
+        "schema": [{"name": f.name, "type": str(f.type), "nullable": f.nullable} for f in SHARD_SCHEMA],
+        "totals": {
+            "documents": sum(f.rows for f in files),
+            "files": len(files),
+            "bytes": sum(f.bytes for f in files),
+            "characters": sum(t["characters"] for t in language_totals.values()),
+        },
+        "languages": {lang: language_totals[lang] for lang in sorted(language_totals)},
+        "files": [asdict(f) for f in files],
+    }
+
+
+def write_json(path: str, data: dict) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=2, ensure_ascii=False, sort_keys=False)
+        f.write("\n")

@@ -1,0 +1,25 @@
+"""URL helpers. tldextract is pinned to the Public Suffix List snapshot it ships: no fetch at run time."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+
+@lru_cache(maxsize=1)
+def offline_tld_extractor():
+    """tldextract's extractor without network access, also installed as the module default because
+    Presidio's e-mail recognizer calls ``tldextract.extract`` (which would otherwise try to download)."""
+    import tldextract
+    import tldextract.tldextract as impl
+
+    extractor = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+    impl.TLD_EXTRACTOR = extractor
+    return extractor
+
+
+def registered_domain(url: str) -> str:
+    """``https://www.news.example.co.uk/a`` -> ``example.co.uk``; the host itself when it has no suffix."""
+    parts = offline_tld_extractor()(url)
+    if parts.domain and parts.suffix:
+        return f"{parts.domain}.{parts.suffix}".lower()
+    return (parts.domain or "").lower()

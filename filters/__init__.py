@@ -1,0 +1,1 @@
+"""Per-document filters: language identification and quality heuristics. No Spark here."""

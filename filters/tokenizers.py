@@ -1,0 +1,30 @@
+"""Word tokenizers for languages datatrove cannot tokenize with what we ship.
+
+Maltese: datatrove assigns Stanza (a large extra dependency with downloaded models). spaCy has no Maltese
+class, and its language-neutral tokenizer splits the article clitic (``il-``, ``l-``, ``ta'``) into a
+word and a bare punctuation token, which makes every Maltese page look symbol-heavy to Gopher's
+alpha-ratio rule. Maltese orthography writes the article joined to its noun, so we keep
+``il-qarabagħli`` and ``ta'`` whole, as the Maltese UD treebank's word forms do.
+"""
+
+from __future__ import annotations
+
+import regex
+from datatrove.utils.word_tokenizers import SpaCyTokenizer, WordTokenizer
+
+_MALTESE_WORD = regex.compile(r"\w+(?:[-'’]\w+)*[-'’]?|[^\w\s]")
+
+
+class MalteseTokenizer(WordTokenizer):
+    def __init__(self):
+        super().__init__("mt")
+        self._sentences = SpaCyTokenizer("xx")  # sentence splitting is script-generic
+
+    def word_tokenize(self, text: str) -> list[str]:
+        return _MALTESE_WORD.findall(text)
+
+    def sent_tokenize(self, text: str) -> list[str]:
+        return self._sentences.sent_tokenize(text)
+
+    def span_tokenize(self, text: str) -> list[tuple[int, int]]:
+        return self._sentences.span_tokenize(text)

