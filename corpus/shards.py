@@ -30,7 +30,7 @@ SHARD_SCHEMA = pa.schema([
     pa.field("warc_file", pa.string()),
     pa.field("warc_record_id", pa.string()),
     pa.field("warc_offset", pa.int64()),
-    pa.field("fetch_date", pa.timestamp("s", tz="UTC")),
+    pa.field("fetch_date", pa.timestamp("ms", tz="UTC")),  # Parquet has no seconds unit
     pa.field("n_chars", pa.int32(), nullable=False),
     pa.field("n_words", pa.int32(), nullable=False),
     pa.field("pii_counts", pa.map_(pa.string(), pa.int32())),

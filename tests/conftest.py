@@ -1,0 +1,44 @@
+"""Shared fixtures: the generated sample crawl, one local Spark session, and one pipeline run over the crawl."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from corpus.config import PipelineConfig
+from corpus.sample.generate import generate
+
+SAMPLE_PAGES_PER_LANGUAGE = 6
+
+
+@pytest.fixture(scope="session")
+def sample_crawl(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sample-crawl")
+    crawl = generate(out, pages_per_language=SAMPLE_PAGES_PER_LANGUAGE)
+    crawl.meta = json.loads((out / "sample.json").read_text())
+    return crawl
+
+
+@pytest.fixture(scope="session")
+def spark():
+    from pipelines.spark import build_session
+
+    session = build_session(PipelineConfig().spark.model_copy(update={"master": "local[2]"}), shuffle_partitions=4)
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
+def sample_run(sample_crawl, spark, tmp_path_factory):
+    """The pipeline over the sample crawl (shared by the end-to-end tests)."""
+    from pipelines.job import run_pipeline
+
+    out = tmp_path_factory.mktemp("run") / "out"
+    result = run_pipeline(sample_crawl.files, str(out), PipelineConfig(), spark=spark, log=lambda m: None)
+    return result
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
