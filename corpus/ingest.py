@@ -34,22 +34,42 @@ def sniff_charset(http_charset: str | None, payload: bytes) -> str:
     return detect_encoding(payload[:65536])
 
 
+def normalize_http_head(block: bytes) -> bytes:
+    """Old crawls (e.g. ClueWeb09) end HTTP header lines with a bare LF; the parser expects CRLF."""
+    crlf, lf = block.find(b"\r\n\r\n"), block.find(b"\n\n")
+    if lf != -1 and (crlf == -1 or lf < crlf) and block.startswith(b"HTTP/"):
+        head, body = block[:lf], block[lf + 2:]
+        return head.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n") + b"\r\n\r\n" + body
+    return block
+
+
 def decode_content_encoding(payload: bytes, content_encoding: str | None) -> bytes:
-    """Undo HTTP compression some crawlers keep in the payload."""
+    """Undo HTTP compression some crawlers keep in the payload. Many archives store the body already
+    decoded while keeping the header, so the payload is only decompressed when it really is compressed."""
     encoding = (content_encoding or "").strip().lower()
     if encoding in ("gzip", "x-gzip"):
-        return gzip.decompress(payload)
-    if encoding == "deflate":
-        return zlib.decompress(payload, -zlib.MAX_WBITS if payload[:1] != b"\x78" else zlib.MAX_WBITS)
-    if encoding == "br":
-        import brotli
+        return gzip.decompress(payload) if payload[:2] == b"\x1f\x8b" else payload
+    if encoding in ("deflate", "br"):
+        try:
+            if encoding == "deflate":
+                return zlib.decompress(payload, zlib.MAX_WBITS if payload[:1] == b"\x78" else -zlib.MAX_WBITS)
+            import brotli
 
-        return brotli.decompress(payload)
+            return brotli.decompress(payload)
+        except Exception:  # no magic bytes to check: a failed decode means it was stored decoded
+            return payload
     return payload
 
 
 class TruncatedRecord(ValueError):
     """A record's block is shorter than its Content-Length: the file was cut."""
+
+
+class MalformedRecord(ValueError):
+    """A record whose WARC headers are incomplete or unparseable."""
+
+
+_REQUIRED_HEADERS = ("WARC-Type", "WARC-Record-ID", "Content-Length")
 
 
 class WarcIngest:
@@ -89,6 +109,9 @@ class WarcIngest:
         self.stats.docs_in += 1
         offset, record_id = record.stream_pos, record.record_id or ""
         try:
+            missing = [h for h in _REQUIRED_HEADERS if not record.headers.get(h)]
+            if missing:  # typically a record cut inside its header block
+                raise MalformedRecord(f"missing WARC header(s): {', '.join(missing)}")
             if record.record_type != WarcRecordType.response:
                 return self._drop(warc_file, offset, record_id, f"record_type_{record.record_type}")
             declared = record.content_length
@@ -97,7 +120,7 @@ class WarcIngest:
             block = record.reader.read()
             if len(block) < declared:  # the file ends inside this record: damage, not content
                 raise TruncatedRecord(f"record declares {declared} bytes, file holds {len(block)}")
-            record.set_bytes_content(block)
+            record.set_bytes_content(normalize_http_head(block))
             record.parse_http()
             if not record.is_http or record.http_headers is None:
                 return self._drop(warc_file, offset, record_id, "not_http")
@@ -135,5 +158,5 @@ class WarcIngest:
         self.stats.quarantined[type(error).__name__] += 1
         # Parser errors describe the file's structure, not page content, so the message is kept.
         detail = f"{type(error).__name__}: {str(error)[:200]}"
-        reason = "truncated_record" if isinstance(error, TruncatedRecord) else "unreadable"
+        reason = {TruncatedRecord: "truncated_record", MalformedRecord: "malformed_record"}.get(type(error), "unreadable")
         return Outcome(warc_file, offset, record_id, QUARANTINED, STAGE, reason, detail)

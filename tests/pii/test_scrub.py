@@ -1,0 +1,79 @@
+"""Scrubbing with the real Presidio recognizers: each type, in several languages; offsets; fail closed."""
+
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from corpus.config import EU_LANGUAGES, PiiConfig
+from corpus.document import Document
+from corpus.sample.generate import fake_card, fake_email, fake_iban, fake_ip, fake_phone, load_texts
+from corpus.stages import StageChain
+from pii.scrub import PiiScrubber
+
+SCRUBBER = PiiScrubber(PiiConfig())
+FAKES = {"EMAIL": fake_email, "PHONE": fake_phone, "IBAN": lambda rng, lang: fake_iban(rng),
+         "CREDIT_CARD": lambda rng, lang: fake_card(rng), "IP_ADDRESS": lambda rng, lang: fake_ip(rng)}
+
+
+@pytest.mark.parametrize("lang", EU_LANGUAGES)
+def test_planted_values_are_replaced_in_every_language(lang):
+    rng = random.Random(lang)
+    texts = load_texts(lang)
+    for template in texts["pii_templates"]:
+        values = {key: FAKES[name](rng, lang) for key, name in
+                  [("email", "EMAIL"), ("phone", "PHONE"), ("iban", "IBAN"), ("ip", "IP_ADDRESS"), ("card", "CREDIT_CARD")]}
+        text = texts["sentences"][0] + " " + template.format(**values) + " " + texts["sentences"][1]
+        result = SCRUBBER.scrub(text, lang)
+        for key, value in values.items():
+            if "{" + key + "}" in template:
+                assert value not in result.text, (lang, key)
+        for span in result.spans:  # offsets point into the original text
+            assert text[span.start:span.end].strip() and f"<{span.type}>" in result.text
+
+
+def test_typed_placeholders_and_counts():
+    text = "Mail anna@example.org, IBAN DE89 3704 0044 0532 0130 00, card 4111 1111 1111 1111, ip 81.2.3.4."
+    result = SCRUBBER.scrub(text, "en")
+    assert result.text == "Mail <EMAIL>, IBAN <IBAN>, card <CREDIT_CARD>, ip <IP_ADDRESS>."
+    assert result.counts == {"CREDIT_CARD": 1, "EMAIL": 1, "IBAN": 1, "IP_ADDRESS": 1}
+    assert [text[s.start:s.end] for s in result.spans] == [
+        "anna@example.org", "DE89 3704 0044 0532 0130 00", "4111 1111 1111 1111", "81.2.3.4"]
+
+
+def test_invalid_numbers_are_left_alone():
+    text = "Order 4111 1111 1111 1112 and account DE00 3704 0044 0532 0130 00 were mentioned."
+    assert SCRUBBER.scrub(text, "en").spans == []
+
+
+def test_phone_numbers_of_member_states():
+    for lang, number in [("de", "030 12345678"), ("fr", "01 42 68 53 00"), ("pl", "+48 601 234 567"),
+                         ("mt", "+356 9696 1234"), ("hr", "092 123 4567")]:
+        result = SCRUBBER.scrub(f"Call {number} today.", lang)
+        assert number not in result.text and "<PHONE>" in result.text, (lang, number)
+
+
+def test_pii_errors_quarantine_the_document():
+    broken = PiiScrubber(PiiConfig(entities=("NOT_A_REAL_ENTITY",)))
+    broken._analyzer = None  # simulate an engine failure
+    broken._ready = True
+    outcome = StageChain([broken]).run(Document("f", 0, "r", text="anna@example.org", lang="en"))
+    assert outcome.status == "quarantined" and outcome.stage == "pii"
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from(load_texts("en")["sentences"][:10]), min_size=1, max_size=6),
+       st.lists(st.sampled_from(["EMAIL", "IBAN", "CREDIT_CARD", "IP_ADDRESS"]), min_size=1, max_size=4),
+       st.randoms(use_true_random=False))
+def test_property_planted_values_never_survive(sentences, kinds, rng):
+    values = [FAKES[k](rng, "en") for k in kinds]
+    pieces = list(sentences)
+    for value in values:
+        pieces.insert(rng.randint(0, len(pieces)), f"({value})")
+    text = " ".join(pieces)
+    result = SCRUBBER.scrub(text, "en")
+    assert not [v for v in values if v in result.text]
+    spans = sorted(result.spans, key=lambda s: s.start)
+    assert all(a.end <= b.start for a, b in zip(spans, spans[1:]))
+    assert all(0 <= s.start < s.end <= len(text) for s in spans)

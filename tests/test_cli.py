@@ -1,0 +1,38 @@
+"""The tool commands share the pipeline's stage code."""
+
+import json
+
+from corpus.cli import main
+from corpus.sample.generate import load_texts
+from tests.conftest import read_jsonl
+
+
+def test_detect_lang(tmp_path):
+    rows = [{"id": 1, "text": " ".join(load_texts("sl")["sentences"][:3])},
+            {"id": 2, "text": " ".join(load_texts("ru")["sentences"][:3])},
+            {"id": 3, "text": " ".join(load_texts("mt")["sentences"][:3])}]
+    src, dst = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows))
+    assert main(["detect-lang", "--input", str(src), "--output", str(dst)]) == 0
+    out = read_jsonl(dst)
+    assert [(r["id"], r["lang"]) for r in out] == [(1, "sl"), (2, None), (3, "mt")]
+    assert all(0 < r["lang_score"] <= 1 for r in out)
+
+
+def test_scrub_writes_offsets_not_values(tmp_path):
+    text = "Kontakt: jana.novakova@example.cz, tel. +420 601 123 456."
+    src, dst = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text(json.dumps({"text": text, "lang": "cs"}, ensure_ascii=False) + "\n" + json.dumps({"text": "nic"}))
+    assert main(["scrub", "--input", str(src), "--output", str(dst)]) == 0
+    first, second = read_jsonl(dst)
+    assert first["text"] == "Kontakt: <EMAIL>, tel. <PHONE>."
+    assert [(p["type"], text[p["start"]:p["end"]]) for p in first["pii"]] == [
+        ("EMAIL", "jana.novakova@example.cz"), ("PHONE", "+420 601 123 456")]
+    assert set(first["pii"][0]) == {"type", "start", "end"}
+    assert second == {"text": "nic", "pii": []}
+    assert "jana" not in dst.read_text()
+
+
+def test_run_rejects_missing_input(tmp_path, capsys):
+    assert main(["run", "--input", str(tmp_path / "none.warc.gz"), "--output", str(tmp_path / "o")]) == 2
+    assert "input not found" in capsys.readouterr().err
