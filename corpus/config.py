@@ -95,6 +95,7 @@ class SparkConfig(_Section):
     app_name: str = "eu-corpus"
     driver_memory: str = "2g"
     executor_memory: str = "2g"
+    shuffle_partitions: int = Field(16, description="partitions of dedup/shard shuffles; raise on a cluster")
     extra_conf: dict[str, str] = Field(default_factory=dict)
 
 

@@ -33,11 +33,10 @@ def word_tokenizer(lang: str):
     """datatrove's word tokenizer for a language (cached: one spaCy blank pipeline per language)."""
     from datatrove.utils.word_tokenizers import load_word_tokenizer
 
-    if lang == "mt":  # datatrove assigns Stanza, which we do not ship
-        from filters.tokenizers import MalteseTokenizer
+    from filters.tokenizers import MalteseTokenizer, MemoTokenizer
 
-        return MalteseTokenizer()
-    return load_word_tokenizer(lang)
+    # Maltese: datatrove assigns Stanza, which we do not ship
+    return MemoTokenizer(MalteseTokenizer() if lang == "mt" else load_word_tokenizer(lang))
 
 
 def count_words(text: str, lang: str) -> int:

@@ -69,7 +69,12 @@ def ensure_java() -> str:
     )
 
 
-def build_session(config: SparkConfig, shuffle_partitions: int | None = None):
+def launched_by_spark_submit() -> bool:
+    """spark-submit starts the JVM first and hands the Python driver a gateway port."""
+    return "PYSPARK_GATEWAY_PORT" in os.environ
+
+
+def build_session(config: SparkConfig):
     """A SparkSession for ``config.master`` (``local[*]``, ``spark://host:7077``, ``yarn``, ``k8s://...``)."""
     ensure_java()
     # Workers must run this interpreter (it has the packages); loopback unless told otherwise.
@@ -79,13 +84,15 @@ def build_session(config: SparkConfig, shuffle_partitions: int | None = None):
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     from pyspark.sql import SparkSession
 
+    builder = SparkSession.builder
+    if not launched_by_spark_submit():  # spark-submit's --master (and its conf) must win
+        builder = builder.master(config.master)
     builder = (
-        SparkSession.builder.master(config.master)
-        .appName(config.app_name)
+        builder.appName(config.app_name)
         .config("spark.driver.memory", config.driver_memory)
         .config("spark.executor.memory", config.executor_memory)
         .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", str(shuffle_partitions or 8))
+        .config("spark.sql.shuffle.partitions", str(config.shuffle_partitions))
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.python.worker.reuse", "true")  # stages keep their models across tasks
         .config("spark.ui.showConsoleProgress", "false")

@@ -25,7 +25,7 @@ def sample_crawl(tmp_path_factory):
 def spark():
     from pipelines.spark import build_session
 
-    session = build_session(PipelineConfig().spark.model_copy(update={"master": "local[2]"}), shuffle_partitions=4)
+    session = build_session(PipelineConfig.load(spark={"master": "local[2]", "shuffle_partitions": 4}).spark)
     yield session
     session.stop()
 
