@@ -33,15 +33,15 @@ def word_tokenizer(lang: str):
     """datatrove's word tokenizer for a language (cached: one spaCy blank pipeline per language)."""
     from datatrove.utils.word_tokenizers import load_word_tokenizer
 
-    from filters.tokenizers import MalteseTokenizer, MemoTokenizer
+    from filters.tokenizers import MalteseTokenizer, WordsOnly
 
     # Maltese: datatrove assigns Stanza, which we do not ship
-    return MemoTokenizer(MalteseTokenizer() if lang == "mt" else load_word_tokenizer(lang))
+    return WordsOnly(MalteseTokenizer() if lang == "mt" else load_word_tokenizer(lang))
 
 
 def count_words(text: str, lang: str) -> int:
     """Words as the quality filters see them: tokens with at least one letter or digit."""
-    return sum(1 for token in word_tokenizer(lang).word_tokenize(text) if any(ch.isalnum() for ch in token))
+    return len(word_tokenizer(lang).word_tokenize(text))
 
 
 class _LowercaseStopWords(frozenset):

@@ -139,7 +139,9 @@ def run_pipeline(inputs: list[str], output: str, config: PipelineConfig, overwri
         records = (sc.parallelize(files, numSlices=max(1, len(files)))
                    .mapPartitions(partial(process_files, config_json))
                    .persist(StorageLevel.MEMORY_AND_DISK))
-        docs = spark.createDataFrame(records.filter(lambda r: r[0] == DOC).map(lambda r: r[1]), DOC_SCHEMA)
+        # persisted as a DataFrame: dedup reads it several times, and rows leave Python only once
+        docs = (spark.createDataFrame(records.filter(lambda r: r[0] == DOC).map(lambda r: r[1]), DOC_SCHEMA)
+                .persist(StorageLevel.MEMORY_AND_DISK))
         stage_outcomes = spark.createDataFrame(records.filter(lambda r: r[0] == OUTCOME).map(lambda r: r[1]),
                                                OUTCOME_SCHEMA)
         stage_stats = _merge_stage_stats(records.filter(lambda r: r[0] == STATS).map(lambda r: r[1]).collect())
@@ -177,8 +179,8 @@ def run_pipeline(inputs: list[str], output: str, config: PipelineConfig, overwri
             os.path.join(tmp_dir, "outcomes"), compression="zstd")
         outcome_counts = [(r["status"], r["stage"], r["reason"] or "", r["n"]) for r in
                           outcomes.groupBy("status", "stage", "reason").agg(F.count(F.lit(1)).alias("n")).collect()]
-        records.unpersist()
-        kept.unpersist()
+        for cached in (records, docs, kept):
+            cached.unpersist()
 
         run_info = {"run_id": run_id, "version": __version__, "created": datetime.now(timezone.utc).isoformat(),
                     "inputs": len(inputs), "master": sc.master}

@@ -47,3 +47,12 @@ def test_maltese_keeps_article_clitics_in_words():
     tokens = word_tokenizer("mt").word_tokenize("Il-Gvern ħabbar li l-iskejjel ta' Malta se jibqgħu magħluqa.")
     assert tokens[:4] == ["Il-Gvern", "ħabbar", "li", "l-iskejjel"] and "ta'" in tokens
     assert count_words("Il-Gvern ħabbar li l-iskejjel ta' Malta.", "mt") == 6
+
+
+def test_punctuation_is_not_counted_as_words():
+    # Gopher's 80%-alphabetic rule is about words; spaCy returns every comma and bracket as a token.
+    words = word_tokenizer("en").word_tokenize("Facts (in no order): one, two - three; 42 / 7.")
+    assert words == ["Facts", "in", "no", "order", "one", "two", "three", "42", "7"]
+    sentences = load_texts("en")["sentences"][:12]
+    listy = "\n".join(f"- {s.replace(' ', ', ', 3)} (see: [1], [2]; p. 3)" for s in sentences)
+    assert isinstance(STAGE(Document("f", 0, "r", text=listy, lang="en")), Document)
