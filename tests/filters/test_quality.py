@@ -54,6 +54,6 @@ def test_punctuation_is_not_counted_as_words():
     words = word_tokenizer("en").word_tokenize("Facts (in no order): one, two - three; 42 / 7.")
     assert words == ["Facts", "in", "no", "order", "one", "two", "three", "42", "7"]
     sentences = load_texts("en")["sentences"][:12]
-    listy = "\n".join(f"{'- ' if i % 3 == 0 else ''}{s.replace(' ', ', ', 3)} (see: [1], [2]; p. 3)"
+    listy = "\n".join(f"{'- ' if i % 3 == 0 else ''}{s.replace(' ', ', ', 3)} (see: [1], [2]; p. 3)."
                       for i, s in enumerate(sentences))
     assert isinstance(STAGE(Document("f", 0, "r", text=listy, lang="en")), Document)
