@@ -41,12 +41,12 @@ def build_stats(outcome_counts: list[tuple[str, str, str, int]], stage_stats: di
     }
 
 
-def _bars(items: list[tuple[str, int]], width: int = 520, bar_height: int = 18, colour: str = "#3b6ea8") -> str:
+def _bars(items: list[tuple[str, int]], width: int = 640, bar_height: int = 18, colour: str = "#3b6ea8") -> str:
     """A horizontal bar chart as inline SVG (no plotting library needed, renders anywhere)."""
     if not items:
         return "<p><em>none</em></p>"
     top = max(n for _, n in items) or 1
-    label_w, rows = 150, []
+    label_w, rows = 240, []
     for i, (label, n) in enumerate(items):
         y = i * (bar_height + 4)
         w = max(1, int((width - label_w - 60) * n / top))
