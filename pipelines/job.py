@@ -175,10 +175,13 @@ def run_pipeline(inputs: list[str], output: str, config: PipelineConfig, overwri
             F.lit(KEPT).alias("status"), F.lit("write").alias("stage"), F.lit("").alias("reason"),
             F.lit("").alias("detail"))
         outcomes = stage_outcomes.unionByName(dedup.dropped).unionByName(kept_outcomes)
-        outcomes.repartition(1).sortWithinPartitions("warc_file", "offset").write.parquet(
-            os.path.join(tmp_dir, "outcomes"), compression="zstd")
+        outcomes_dir = os.path.join(tmp_dir, "outcomes")
+        outcomes.repartition(1).sortWithinPartitions("warc_file", "offset").write.parquet(outcomes_dir,
+                                                                                            compression="zstd")
+        # counted from what was written, so stats.json and the outcome files cannot disagree
         outcome_counts = [(r["status"], r["stage"], r["reason"] or "", r["n"]) for r in
-                          outcomes.groupBy("status", "stage", "reason").agg(F.count(F.lit(1)).alias("n")).collect()]
+                          spark.read.parquet(outcomes_dir).groupBy("status", "stage", "reason")
+                          .agg(F.count(F.lit(1)).alias("n")).collect()]
         for cached in (records, docs, kept):
             cached.unpersist()
 
@@ -186,6 +189,9 @@ def run_pipeline(inputs: list[str], output: str, config: PipelineConfig, overwri
                     "inputs": len(inputs), "master": sc.master}
         stats = build_stats(outcome_counts, stage_stats, totals, timings, time.time() - started, run_info, pii)
         manifest = build_manifest(shard_files, totals, run_info)
+        if stats["records"]["kept"] != manifest["totals"]["documents"]:  # never publish a run that lost rows
+            raise RuntimeError(f"accounting mismatch: {stats['records']['kept']} kept outcomes, "
+                               f"{manifest['totals']['documents']} rows in shards")
         write_json(os.path.join(tmp_dir, "config.json"), json.loads(config_json))
         write_json(os.path.join(tmp_dir, "inputs.json"), {"inputs": inputs})
         write_json(os.path.join(tmp_dir, "stats.json"), stats)
