@@ -94,3 +94,39 @@ def test_missing_file_is_quarantined(tmp_path):
     ingest = WarcIngest(IngestConfig())
     [item] = list(ingest.read_file(str(tmp_path / "nope.warc.gz")))
     assert item.status == "quarantined" and "FileNotFoundError" in item.detail
+
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+_PAGES = [_page(f"Seite {i} " + "Text " * 50, "utf-8", True, True) for i in range(4)]
+_MEMBERS = [warc_bytes(r, f"00000000-0000-4000-8000-{i:012d}", DATE) for i, r in enumerate(_PAGES)]
+_FILE = b"".join(_MEMBERS)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(min_value=0, max_value=len(_FILE)))
+def test_any_truncation_keeps_the_complete_records_before_it(cut):
+    items, ingest = _read(_FILE[:cut])
+    complete = 0
+    end = 0
+    for member in _MEMBERS:
+        end += len(member)
+        complete += end <= cut
+    docs = [i for i in items if isinstance(i, Document)]
+    assert len(docs) >= complete
+    assert [d.record_id for d in docs[:complete]] == [f"<urn:uuid:00000000-0000-4000-8000-{i:012d}>" for i in range(complete)]
+    assert all(isinstance(i, (Document, Outcome)) for i in items)
+    assert ingest.stats.docs_in == len(items)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(min_value=0, max_value=len(_FILE) - 1), st.integers(0, 255)), max_size=8))
+def test_corrupted_bytes_never_raise_and_every_item_is_accounted(flips):
+    data = bytearray(_FILE)
+    for position, value in flips:
+        data[position] = value
+    items, ingest = _read(bytes(data))
+    assert all(isinstance(i, (Document, Outcome)) for i in items)
+    assert ingest.stats.docs_in == len(items)
+    assert ingest.stats.docs_out + sum(ingest.stats.dropped.values()) + sum(ingest.stats.quarantined.values()) == len(items)
