@@ -38,11 +38,27 @@ def build_analyzer(languages: tuple[str, ...] = EU_LANGUAGES):
     )
 
     class LazyBlankPipelines(dict):
-        """language -> spacy.blank(language), built on first use (French alone takes ~2.5 s to build)."""
+        """language -> spacy.blank(language), built on first use (French alone takes ~2.5 s to build).
+
+        spaCy keeps every token string it has seen in the pipeline's vocabulary, and workers live for a
+        whole night of files, so each pipeline is rebuilt after ``REBUILD_AFTER`` documents."""
+
+        REBUILD_AFTER = 20_000
+
+        def __init__(self):
+            super().__init__()
+            self.uses: dict[str, int] = {}
 
         def __missing__(self, lang: str):
             self[lang] = spacy.blank(_SPACY_LANG.get(lang, lang))
             return self[lang]
+
+        def __getitem__(self, lang: str):
+            self.uses[lang] = self.uses.get(lang, 0) + 1
+            if self.uses[lang] > self.REBUILD_AFTER:
+                self.uses[lang] = 1
+                self.pop(lang, None)
+            return super().__getitem__(lang)
 
         def keys(self):
             return list(languages)

@@ -77,3 +77,14 @@ def test_property_planted_values_never_survive(sentences, kinds, rng):
     spans = sorted(result.spans, key=lambda s: s.start)
     assert all(a.end <= b.start for a, b in zip(spans, spans[1:]))
     assert all(0 <= s.start < s.end <= len(text) for s in spans)
+
+
+def test_tokenizer_vocabulary_is_rebuilt_so_memory_stays_bounded():
+    scrubber = PiiScrubber(PiiConfig())
+    scrubber.scrub("warm up", "de")
+    pipelines = scrubber._analyzer.nlp_engine.nlp
+    pipelines.REBUILD_AFTER = 3
+    first = dict.__getitem__(pipelines, "de")
+    for i in range(4):
+        assert scrubber.scrub(f"Schreiben Sie an anna{i}@example.de", "de").counts == {"EMAIL": 1}
+    assert dict.__getitem__(pipelines, "de") is not first and pipelines.uses["de"] <= 3
