@@ -38,11 +38,14 @@ class WordsOnly(WordTokenizer):
     It also remembers the words of the last text: Gopher repetition, Gopher quality and our word count
     each tokenize the same document, and tokenization is most of the quality stage's cost."""
 
+    REBUILD_AFTER = 20_000
+
     def __init__(self, inner: WordTokenizer):
         super().__init__(inner.language)
         self.inner = inner
         self._last_text: str | None = None
         self._last_words: list[str] = []
+        self._documents = 0
 
     def word_tokenize(self, text: str) -> list[str]:
         if text is not self._last_text:
@@ -54,12 +57,16 @@ class WordsOnly(WordTokenizer):
         if not isinstance(self.inner, SpaCyTokenizer):
             return self.inner.word_tokenize(text)
         # The same spaCy tokenizer datatrove builds, called directly: datatrove runs the whole pipeline
-        # (sentencizer included) per call, 20-50x slower for the same tokens. The memory zone frees the
-        # lexemes of each document, so the vocabulary does not grow over a long run.
+        # (sentencizer included) inside a memory zone per call, which re-creates a lexeme for every token
+        # of every document, 20-50x slower for the same tokens. Here the vocabulary is kept (each word
+        # costs once) and bounded by rebuilding the pipeline every ``REBUILD_AFTER`` documents.
+        self._documents += 1
+        if self._documents > self.REBUILD_AFTER:
+            self._documents = 1
+            self.inner._tokenizer = None  # datatrove rebuilds spacy.blank(lang) on next access
         nlp = self.inner.tokenizer
         nlp.max_length = len(text) + 10
-        with nlp.memory_zone():
-            return [token.text for token in nlp.tokenizer(text) if not token.is_space]
+        return [token.text for token in nlp.tokenizer(text) if not token.is_space]
 
     def sent_tokenize(self, text: str) -> list[str]:
         return self.inner.sent_tokenize(text)

@@ -57,3 +57,15 @@ def test_punctuation_is_not_counted_as_words():
     listy = "\n".join(f"{'- ' if i % 3 == 0 else ''}{s.replace(' ', ', ', 3)} (see: [1], [2]; p. 3)."
                       for i, s in enumerate(sentences))
     assert isinstance(STAGE(Document("f", 0, "r", text=listy, lang="en")), Document)
+
+
+def test_tokenizer_vocabulary_is_rebuilt_so_memory_stays_bounded():
+    from filters.tokenizers import WordsOnly
+    from datatrove.utils.word_tokenizers import SpaCyTokenizer
+
+    tokenizer = WordsOnly(SpaCyTokenizer("de"))
+    tokenizer.REBUILD_AFTER = 2
+    first = tokenizer.inner.tokenizer
+    results = [tokenizer.word_tokenize(f"Das ist Satz Nummer {i}, nicht mehr.") for i in range(3)]
+    assert results[2] == ["Das", "ist", "Satz", "Nummer", "2", "nicht", "mehr"]
+    assert tokenizer.inner.tokenizer is not first
