@@ -38,27 +38,11 @@ def build_analyzer(languages: tuple[str, ...] = EU_LANGUAGES):
     )
 
     class LazyBlankPipelines(dict):
-        """language -> spacy.blank(language), built on first use (French alone takes ~2.5 s to build).
-
-        spaCy keeps every token string it has seen in the pipeline's vocabulary, and workers live for a
-        whole night of files, so each pipeline is rebuilt after ``REBUILD_AFTER`` documents."""
-
-        REBUILD_AFTER = 20_000
-
-        def __init__(self):
-            super().__init__()
-            self.uses: dict[str, int] = {}
+        """language -> spacy.blank(language), built on first use (French alone takes ~2.5 s to build)."""
 
         def __missing__(self, lang: str):
             self[lang] = spacy.blank(_SPACY_LANG.get(lang, lang))
             return self[lang]
-
-        def __getitem__(self, lang: str):
-            self.uses[lang] = self.uses.get(lang, 0) + 1
-            if self.uses[lang] > self.REBUILD_AFTER:
-                self.uses[lang] = 1
-                self.pop(lang, None)
-            return super().__getitem__(lang)
 
         def keys(self):
             return list(languages)
@@ -67,10 +51,31 @@ def build_analyzer(languages: tuple[str, ...] = EU_LANGUAGES):
             return True
 
     class BlankSpacyNlpEngine(SpacyNlpEngine):
-        """Tokenizer-only spaCy pipelines: offline, fast, enough for pattern recognizers and context words."""
+        """Tokenizer-only spaCy pipelines: offline, fast, enough for pattern recognizers and context words.
+
+        spaCy keeps every token string it has seen in a pipeline's vocabulary and workers live for a whole
+        night of files, so a language's pipeline is rebuilt after ``REBUILD_AFTER`` documents."""
+
+        REBUILD_AFTER = 20_000
 
         def load(self) -> None:
             self.nlp = LazyBlankPipelines()
+            self.documents: dict[str, int] = {}
+
+        def process_text(self, text: str, language: str):
+            self.documents[language] = self.documents.get(language, 0) + 1
+            if self.documents[language] > self.REBUILD_AFTER:
+                self.documents[language] = 1
+                self.nlp.pop(language, None)
+            return super().process_text(text, language)
+
+        # Presidio asks these for every token (to find context keywords); answer from plain sets instead
+        # of a vocabulary lookup per token, which was most of the PII stage's time.
+        def is_stopword(self, word: str, language: str) -> bool:
+            return word.lower() in self.nlp[language].Defaults.stop_words
+
+        def is_punct(self, word: str, language: str) -> bool:
+            return not any(ch.isalnum() for ch in word)
 
     offline_tld_extractor()  # the e-mail recognizer validates TLDs: use the bundled suffix list
     nlp_engine = BlankSpacyNlpEngine(models=[{"lang_code": lang, "model_name": "blank"} for lang in languages])

@@ -82,9 +82,9 @@ def test_property_planted_values_never_survive(sentences, kinds, rng):
 def test_tokenizer_vocabulary_is_rebuilt_so_memory_stays_bounded():
     scrubber = PiiScrubber(PiiConfig())
     scrubber.scrub("warm up", "de")
-    pipelines = scrubber._analyzer.nlp_engine.nlp
-    pipelines.REBUILD_AFTER = 3
-    first = dict.__getitem__(pipelines, "de")
+    engine = scrubber._analyzer.nlp_engine
+    engine.REBUILD_AFTER = 3
+    first = engine.nlp["de"]
     for i in range(4):
         assert scrubber.scrub(f"Schreiben Sie an anna{i}@example.de", "de").counts == {"EMAIL": 1}
-    assert dict.__getitem__(pipelines, "de") is not first and pipelines.uses["de"] <= 3
+    assert engine.nlp["de"] is not first and engine.documents["de"] <= 3
