@@ -60,7 +60,7 @@ def connected_components(edges: DataFrame, max_iterations: int = 100) -> DataFra
     current = current.localCheckpoint()
     for _ in range(max_iterations):
         nxt = _small_star(_large_star(current)).localCheckpoint()
-        if nxt.exceptAll(current).isEmpty() and current.exceptAll(nxt).isEmpty():
+        if nxt.exceptAll(current).union(current.exceptAll(nxt)).isEmpty():  # one job: unchanged edge set
             break
         current = nxt
     else:
