@@ -47,7 +47,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from pipelines.job import OutputExists, run_pipeline
     from pipelines.spark import JavaNotFound
 
-    overrides = {"spark": {"master": args.master}, "shards": {"rows_per_file": args.rows_per_file}}
+    overrides = {"spark": {"master": args.master}, "shards": {"rows_per_file": args.rows_per_file},
+                 "optout": {"blocklist_files": tuple(args.blocklist) or None,
+                            "optout_files": tuple(args.optout_list) or None}}
     config = PipelineConfig.load(args.config, **overrides)
     try:
         inputs = resolve_inputs(args.input) if args.input else ensure_sample_crawl(args.sample_pages)
@@ -140,6 +142,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--master", default=None, help="Spark master URL (default local[*])")
     run.add_argument("--config", default=None, metavar="TOML", help="configuration file (see docs/configuration.md)")
     run.add_argument("--rows-per-file", type=int, default=None, help="maximum documents per shard file")
+    run.add_argument("--blocklist", action="append", default=[], metavar="FILE",
+                     help="domains / URL prefixes never to ingest (repeatable)")
+    run.add_argument("--optout-list", action="append", default=[], metavar="FILE",
+                     help="domains / URL prefixes whose owners opted out, e.g. removal requests (repeatable)")
     run.add_argument("--overwrite", action="store_true", help="replace an existing output directory atomically")
     run.add_argument("--sample-pages", type=int, default=6, help="pages per language in the generated sample crawl")
     run.set_defaults(func=cmd_run)

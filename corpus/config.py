@@ -29,6 +29,15 @@ class IngestConfig(_Section):
     html_mime_types: tuple[str, ...] = ("text/html", "application/xhtml+xml")
 
 
+class OptOutConfig(_Section):
+    """Text-and-data-mining opt-outs (EU DSM Directive Art. 4(3)) and operator lists (see filters/optout.py)."""
+
+    honour_tdm_reservation: bool = True  # TDMRep: tdm-reservation header or meta
+    honour_robots_noai: bool = True  # robots meta / X-Robots-Tag: noai, noimageai
+    blocklist_files: tuple[str, ...] = ()  # domains or URL prefixes never to ingest
+    optout_files: tuple[str, ...] = ()  # domains or URL prefixes whose owners opted out (removal requests)
+
+
 class ExtractConfig(_Section):
     """trafilatura settings (see benchmarks/extract.py for how they were chosen)."""
 
@@ -101,6 +110,7 @@ class SparkConfig(_Section):
 
 class PipelineConfig(_Section):
     ingest: IngestConfig = IngestConfig()
+    optout: OptOutConfig = OptOutConfig()
     extract: ExtractConfig = ExtractConfig()
     langid: LangIdConfig = LangIdConfig()
     quality: QualityConfig = QualityConfig()

@@ -19,6 +19,7 @@ class Document:
     record_id: str
     url: str = ""
     fetch_date: str = ""  # ISO 8601, UTC, from WARC-Date
+    http_headers: dict[str, str] = field(default_factory=dict)  # the few the stages need (opt-out signals)
     html: str | None = None  # decoded payload; freed after extraction
     text: str = ""
     lang: str | None = None

@@ -70,6 +70,8 @@ class MalformedRecord(ValueError):
 
 
 _REQUIRED_HEADERS = ("WARC-Type", "WARC-Record-ID", "Content-Length")
+#: HTTP response headers kept on the document, lower-cased: the opt-out signals.
+KEPT_HTTP_HEADERS = ("tdm-reservation", "tdm-policy", "x-robots-tag")
 
 
 class WarcIngest:
@@ -140,6 +142,8 @@ class WarcIngest:
                 record_id=record_id,
                 url=record.headers.get("WARC-Target-URI", "") or "",
                 fetch_date=date.strftime("%Y-%m-%dT%H:%M:%SZ") if date else "",
+                http_headers={name: ", ".join(record.http_headers.get_multiple(name))
+                              for name in KEPT_HTTP_HEADERS if record.http_headers.get(name) is not None},
                 html=html,
             )
         except Exception as error:  # e.g. TruncatedRecord, a broken gzip member, undecodable compression

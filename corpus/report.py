@@ -12,7 +12,13 @@ from collections import defaultdict
 from corpus.document import DROPPED, KEPT, QUARANTINED
 from corpus.stages import StageStats
 
-STAGE_ORDER = ["ingest", "extract", "langid", "quality", "pii", "signature", "dedup", "write"]
+OPTOUT_LABELS = {
+    "tdm_reservation": "TDMRep reservation (tdm-reservation: 1)",
+    "robots_noai": "robots noai / noimageai",
+    "blocklisted": "operator blocklist",
+    "opted_out": "opt-out list (removal requests)",
+}
+STAGE_ORDER = ["ingest", "optout", "extract", "langid", "quality", "pii", "signature", "dedup", "write"]
 
 
 def build_stats(outcome_counts: list[tuple[str, str, str, int]], stage_stats: dict[str, StageStats],
@@ -83,6 +89,8 @@ def render_report(stats: dict, manifest: dict) -> str:
             pii_by_type[t] += n
     pii_rows = [[lang] + [stats["pii"][lang].get(t, 0) for t in sorted(pii_by_type)] for lang in sorted(stats.get("pii", {}))]
     reason_items = [(f"{r[0]}: {r[2]}", r[3]) for r in drops]
+    optouts = stats["outcomes"].get("optout", {}).get(DROPPED, {})
+    optout_rows = [[OPTOUT_LABELS.get(reason, reason), n] for reason, n in sorted(optouts.items())]
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>eu-corpus run report {html.escape(stats['run']['run_id'])}</title>
 <style>
@@ -105,6 +113,10 @@ master <code>{html.escape(stats['run']['master'])}</code>, {stats['run']['inputs
 {_table(["language", "documents", "characters", "words", "files"], [[l, t['documents'], t['characters'], t['words'], t.get('files', 0)] for l, t in sorted(langs.items())])}
 <h2>Why records were dropped or quarantined</h2>{_bars(reason_items, colour="#b5542d")}
 {_table(["stage", "outcome", "reason", "records"], drops)}
+<h2>Opt-outs honoured</h2>
+<p>Pages not used because their owners reserved text and data mining (EU DSM Directive Art. 4(3)) or because
+an operator list excludes them. They are dropped before any content is extracted.</p>
+{_table(["signal", "pages"], optout_rows) if optout_rows else "<p><em>none in this run</em></p>"}
 <h2>Personal data replaced (kept documents)</h2>
 <p>Counts of values replaced by typed placeholders. No value is stored anywhere.</p>
 {_bars(sorted(pii_by_type.items(), key=lambda kv: -kv[1]), colour="#6a4c93")}

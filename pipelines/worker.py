@@ -17,6 +17,7 @@ from corpus.stages import Stage, StageChain
 from corpus.urls import registered_domain
 from dedup.stage import DedupSignature
 from filters.langid import FastTextLangId
+from filters.optout import OptOutFilter
 from filters.quality import QualityFilter
 from pii.scrub import PiiScrubber
 
@@ -28,6 +29,7 @@ _STAGES: dict[str, list[Stage]] = {}
 def build_stages(config: PipelineConfig) -> list[Stage]:
     """The per-document stages in order (ingest is the source, not a stage)."""
     return [
+        OptOutFilter(config.optout),
         TrafilaturaExtract(config.extract),
         FastTextLangId(config.langid),
         QualityFilter(config.quality),

@@ -31,7 +31,7 @@ from stdnum import iban as stdnum_iban
 
 from corpus.config import EU_LANGUAGES
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 NON_EU_LANGUAGES = ("ru", "tr")
 
 TLD = {
@@ -124,7 +124,8 @@ class Page:
     pii: list[tuple[str, str]] = field(default_factory=list)  # (type, value) planted in the text
 
 
-def render_html(page: Page, texts: dict, rng: random.Random, charset: str = "utf-8", meta_charset: bool = True) -> str:
+def render_html(page: Page, texts: dict, rng: random.Random, charset: str = "utf-8", meta_charset: bool = True,
+                extra_head: str = "") -> str:
     e = html.escape
     nav = "".join(f'<li><a href="/{i}">{e(label)}</a></li>' for i, label in enumerate(texts["nav"]))
     related = "".join(
@@ -135,7 +136,7 @@ def render_html(page: Page, texts: dict, rng: random.Random, charset: str = "utf
     body = "\n".join(f"<p>{e(p)}</p>" for p in page.paragraphs)
     meta = f'<meta charset="{charset}">' if meta_charset else ""
     return f"""<!DOCTYPE html>
-<html lang="{page.lang}"><head>{meta}<title>{e(page.title)} – {e(page.site)}</title>
+<html lang="{page.lang}"><head>{meta}{extra_head}<title>{e(page.title)} – {e(page.site)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"></head>
 <body>
 <div id="cookie-banner" class="cookie-consent"><p>{e(texts["cookie_banner"])}</p><button>{e(texts["cookie_accept"])}</button></div>
@@ -224,7 +225,8 @@ def generate(out_dir: str | Path, pages_per_language: int = 6, n_files: int = 4,
     out.mkdir(parents=True, exist_ok=True)
     records: list[Record] = []
     planted: list[str] = []
-    expected = {"pages": 0, "exact_duplicates": 0, "near_duplicates": 0, "non_eu_pages": 0, "bad_records": 0}
+    expected = {"pages": 0, "exact_duplicates": 0, "near_duplicates": 0, "non_eu_pages": 0, "bad_records": 0,
+                "opted_out_pages": 0}
 
     def add_page(page: Page, texts: dict) -> None:
         charset, where = "utf-8", "both"
@@ -256,6 +258,21 @@ def generate(out_dir: str | Path, pages_per_language: int = 6, n_files: int = 4,
         for i in range(2):
             add_page(make_page(lang, texts, rng, i, plant_pii=False), texts)
             expected["non_eu_pages"] += 1
+
+    # Pages whose owners reserved text and data mining (TDMRep) or said noai: good pages, never to be kept.
+    optout_signals = [
+        ("TDM-Reservation: 1\r\nTDM-Policy: https://example.eu/tdm-policy.json\r\n", ""),
+        ("", '<meta name="tdm-reservation" content="1">'),
+        ("", '<meta name="robots" content="index, follow, noai, noimageai">'),
+        ("X-Robots-Tag: noai\r\n", ""),
+    ]
+    for i, (headers, head) in enumerate(optout_signals):
+        lang = languages[(7 * i + 3) % len(languages)]
+        texts = load_texts(lang)
+        page = make_page(lang, texts, rng, 500 + i, plant_pii=False)
+        body = render_html(page, texts, rng, extra_head=head).encode("utf-8")
+        records.append(Record("response", page.url, http_response(body, extra=headers)))
+        expected["opted_out_pages"] += 1
 
     en = load_texts("en")
     bad = [

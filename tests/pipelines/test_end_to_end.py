@@ -153,3 +153,10 @@ def test_existing_output_is_not_overwritten_without_consent(sample_run, sample_c
     with pytest.raises(OutputExists):
         run_pipeline(sample_crawl.files[:1], sample_run.output, PipelineConfig(), spark=spark, log=lambda m: None)
     assert (Path(sample_run.output) / "manifest.json").is_file()
+
+
+def test_tdm_opt_outs_are_honoured_and_reported(sample_run, sample_crawl):
+    assert sample_crawl.meta["expected"]["opted_out_pages"] == 4
+    assert sample_run.stats["outcomes"]["optout"]["dropped"] == {"robots_noai": 2, "tdm_reservation": 2}
+    report = (Path(sample_run.output) / "report.html").read_text(encoding="utf-8")
+    assert "Opt-outs honoured" in report and "TDMRep reservation" in report
