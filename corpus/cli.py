@@ -1,6 +1,6 @@
 """``corpus`` command line: thin argument parsing over library functions that tests and benchmarks call too.
 
-    corpus run --input PATH... --output DIR     the Spark pipeline (no --input: the bundled sample crawl)
+    corpus run --input PATH... --output ROOT    add a shard set for new inputs (no --input: the sample crawl)
     corpus detect-lang --input X.jsonl --output Y.jsonl
     corpus scrub --input X.jsonl --output Y.jsonl
     corpus sample OUTPUT_DIR                    write the sample crawl's WARC files
@@ -44,26 +44,34 @@ def ensure_sample_crawl(pages_per_language: int = 6) -> list[str]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from corpus.inputs import InputError, resolve_inputs
-    from pipelines.job import OutputExists, run_pipeline
+    from corpus.ledger import NotACorpusRoot
+    from pipelines.job import run_pipeline
     from pipelines.spark import JavaNotFound
 
     overrides = {"spark": {"master": args.master}, "shards": {"rows_per_file": args.rows_per_file},
                  "optout": {"blocklist_files": tuple(args.blocklist) or None,
                             "optout_files": tuple(args.optout_list) or None}}
-    config = PipelineConfig.load(args.config, **overrides)
     try:
+        config = PipelineConfig.load(args.config, **overrides)
         inputs = resolve_inputs(args.input) if args.input else ensure_sample_crawl(args.sample_pages)
-    except InputError as error:
+    except (InputError, ValueError, OSError) as error:
         _log(f"error: {error}")
         return EXIT_USAGE
     _log(f"{len(inputs)} input file(s), master {config.spark.master}, output {args.output}")
     try:
-        result = run_pipeline(inputs, args.output, config, overwrite=args.overwrite, log=_log)
-    except (OutputExists, JavaNotFound) as error:
+        result = run_pipeline(inputs, args.output, config, log=_log, night=args.night)
+    except (NotACorpusRoot, JavaNotFound) as error:
         _log(f"error: {error}")
         return EXIT_USAGE
-    records = result.stats["records"]
-    print(json.dumps({"output": result.output, **records, "shards": result.manifest["totals"]["files"]}))
+    except Exception as error:  # the run failed: say what, keep the staging area for a resume
+        _log(f"error: the run failed ({type(error).__name__}: {str(error)[:500]}); "
+             "run the same command again to resume")
+        return EXIT_FAILED
+    summary = {"root": result.root, "set": result.set_id, "inputs": result.inputs}
+    if result.stats:
+        summary.update(result.stats["records"])
+        summary["shards"] = result.manifest["totals"]["files"]
+    print(json.dumps(summary))
     return EXIT_OK
 
 
@@ -146,7 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="domains / URL prefixes never to ingest (repeatable)")
     run.add_argument("--optout-list", action="append", default=[], metavar="FILE",
                      help="domains / URL prefixes whose owners opted out, e.g. removal requests (repeatable)")
-    run.add_argument("--overwrite", action="store_true", help="replace an existing output directory atomically")
+    run.add_argument("--night", default=None, metavar="YYYY-MM-DD",
+                     help="name of the new shard set (default: today's date, UTC)")
     run.add_argument("--sample-pages", type=int, default=6, help="pages per language in the generated sample crawl")
     run.set_defaults(func=cmd_run)
 

@@ -18,7 +18,7 @@ from resiliparse.parse.encoding import bytes_to_str, detect_encoding
 
 from corpus.config import IngestConfig
 from corpus.document import DROPPED, QUARANTINED, Document, Outcome
-from corpus.stages import StageStats
+from corpus.stages import NEVER_CAUGHT, StageStats
 
 STAGE = "ingest"
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_:.-]+)""", re.IGNORECASE)
@@ -69,6 +69,8 @@ class MalformedRecord(ValueError):
     """A record whose WARC headers are incomplete or unparseable."""
 
 
+#: FastWARC 2 is Rust: a panic on hostile bytes surfaces as pyo3's PanicException, a BaseException;
+#: everything but NEVER_CAUGHT is damage to quarantine.
 _REQUIRED_HEADERS = ("WARC-Type", "WARC-Record-ID", "Content-Length")
 #: HTTP response headers kept on the document, lower-cased: the opt-out signals.
 KEPT_HTTP_HEADERS = ("tdm-reservation", "tdm-policy", "x-robots-tag")
@@ -92,8 +94,10 @@ class WarcIngest:
                 self.stats.seconds += time.perf_counter() - start
                 yield self._record(record, warc_file)
                 start = time.perf_counter()
-        except Exception as error:  # damage past the last good record: quarantine the rest of the file
-            yield self._quarantine(warc_file, damage_offset, error)
+        except NEVER_CAUGHT:
+            raise
+        except BaseException as error:  # damage past the last good record (Rust panics included)
+            yield self.quarantine(warc_file, damage_offset, error)
         self.stats.seconds += time.perf_counter() - start
 
     def read_file(self, path: str, warc_file: str | None = None) -> Iterator[Document | Outcome]:
@@ -101,7 +105,7 @@ class WarcIngest:
         try:
             stream = open(path, "rb")
         except OSError as error:
-            yield self._quarantine(name, 0, error)
+            yield self.quarantine(name, 0, error)
             return
         with stream:
             yield from self.read(stream, name)
@@ -146,8 +150,10 @@ class WarcIngest:
                               for name in KEPT_HTTP_HEADERS if record.http_headers.get(name) is not None},
                 html=html,
             )
-        except Exception as error:  # e.g. TruncatedRecord, a broken gzip member, undecodable compression
-            return self._quarantine(warc_file, offset, error, record_id, count_in=False)
+        except NEVER_CAUGHT:
+            raise
+        except BaseException as error:  # e.g. TruncatedRecord, a broken gzip member, a parser panic
+            return self.quarantine(warc_file, offset, error, record_id, count_in=False)
         self.stats.docs_out += 1
         return doc
 
@@ -155,7 +161,7 @@ class WarcIngest:
         self.stats.dropped[reason] += 1
         return Outcome(warc_file, offset, record_id, DROPPED, STAGE, reason, detail)
 
-    def _quarantine(self, warc_file: str, offset: int, error: BaseException, record_id: str = "",
+    def quarantine(self, warc_file: str, offset: int, error: BaseException, record_id: str = "",
                     count_in: bool = True) -> Outcome:
         if count_in:
             self.stats.docs_in += 1

@@ -14,6 +14,10 @@ from typing import Iterable, Iterator
 from corpus.document import DROPPED, QUARANTINED, Document, Drop, Outcome
 
 
+#: Exceptions that stop the run rather than quarantine a document.
+NEVER_CAUGHT = (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError)
+
+
 @dataclass
 class StageStats:
     """Counters of one stage: documents in, out, dropped per reason, quarantined per error, seconds spent."""
@@ -91,7 +95,9 @@ class StageChain:
             start = time.perf_counter()
             try:
                 result = stage(doc)
-            except Exception as error:  # one bad document must never kill the run: quarantine it
+            except NEVER_CAUGHT:
+                raise
+            except BaseException as error:  # one bad document must never kill the run (native panics too)
                 detail = describe_error(stage, error)
                 stats.quarantined[type(error).__name__] += 1
                 stats.seconds += time.perf_counter() - start

@@ -1,18 +1,20 @@
-"""What runs inside a Spark task: WARC files in, documents / outcomes / stage counters out.
+"""What runs inside a Spark task: one WARC file in, its staged documents and outcomes out.
 
 Stages are built once per Python worker and reused across tasks (models load once); counters are fresh
-per task and travel back as data, so the driver can add them up without accumulators.
+per input and travel back as data (the staged ``_DONE.json``), so the driver adds them up without
+accumulators.
 """
 
 from __future__ import annotations
 
-import json
-from typing import Iterable, Iterator
+import hashlib
+import time
 
 from corpus.config import PipelineConfig
 from corpus.document import Document, Outcome
 from corpus.extract import TrafilaturaExtract
 from corpus.ingest import WarcIngest
+from corpus.staging import write_input
 from corpus.stages import Stage, StageChain
 from corpus.urls import registered_domain
 from dedup.stage import DedupSignature
@@ -20,8 +22,6 @@ from filters.langid import FastTextLangId
 from filters.optout import OptOutFilter
 from filters.quality import QualityFilter
 from pii.scrub import PiiScrubber
-
-DOC, OUTCOME, STATS = "D", "O", "S"
 
 _STAGES: dict[str, list[Stage]] = {}
 
@@ -44,32 +44,80 @@ def stages_for(config_json: str) -> list[Stage]:
     return _STAGES[config_json]
 
 
-def doc_row(doc: Document, file_index: int) -> tuple:
-    """A kept document as a row of ``pipelines.job.DOC_SCHEMA``."""
-    return (
-        doc.doc_id, file_index, doc.offset, doc.warc_file, doc.record_id, doc.url, registered_domain(doc.url),
-        doc.fetch_date or None, doc.text, doc.lang, doc.lang_score, len(doc.text), doc.n_words,
-        doc.pii_counts, doc.text_hash, doc.band_hashes,
-    )
+def doc_row(doc: Document, file_index: int) -> dict:
+    """A document that passed every stage, as a row of ``corpus.staging.DOC_SCHEMA``."""
+    return {
+        "doc_id": doc.doc_id, "file_index": file_index, "offset": doc.offset, "warc_file": doc.warc_file,
+        "warc_record_id": doc.record_id, "url": doc.url, "domain": registered_domain(doc.url),
+        "fetch_date": doc.fetch_date or None, "text": doc.text, "lang": doc.lang, "lang_score": doc.lang_score,
+        "n_chars": len(doc.text), "n_words": doc.n_words, "pii_counts": doc.pii_counts,
+        "text_hash": doc.text_hash, "band_hashes": doc.band_hashes,
+    }
 
 
-def outcome_row(outcome: Outcome) -> tuple:
-    """An outcome as a row of ``pipelines.job.OUTCOME_SCHEMA``."""
-    return (outcome.doc_id, outcome.warc_file, outcome.offset, outcome.record_id, outcome.status, outcome.stage,
-            outcome.reason, outcome.detail)
+def outcome_row(outcome: Outcome) -> dict:
+    """An outcome as a row of ``corpus.staging.OUTCOME_SCHEMA``."""
+    return {"doc_id": outcome.doc_id, "warc_file": outcome.warc_file, "offset": outcome.offset,
+            "record_id": outcome.record_id, "status": outcome.status, "stage": outcome.stage,
+            "reason": outcome.reason, "detail": outcome.detail}
 
 
-def process_files(config_json: str, files: Iterable[tuple[int, str]]) -> Iterator[tuple[str, object]]:
-    """mapPartitions body: for each (index, path), every record becomes a document row or an outcome row."""
+class HashingReader:
+    """Passes reads through, counting bytes and hashing them: the ledger's size and sha256 of an input."""
+
+    def __init__(self, raw):
+        self.raw, self.size, self.digest = raw, 0, hashlib.sha256()
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.raw.read(n)
+        self.size += len(data)
+        self.digest.update(data)
+        return data
+
+    def tell(self) -> int:
+        return self.size
+
+    def close(self) -> None:
+        self.raw.close()
+
+    def drain(self) -> None:
+        while self.read(1 << 20):
+            pass
+
+
+def stage_input(config_json: str, staging_dir: str, file_index: int, location: str) -> dict:
+    """Run one input file through every per-document stage and stage the results (see corpus/staging.py)."""
     config = PipelineConfig.model_validate_json(config_json)
     ingest = WarcIngest(config.ingest)
     chain = StageChain(stages_for(config_json))
-    for file_index, path in files:
-        for item in ingest.read_file(path):
-            result = chain.run(item) if isinstance(item, Document) else item
-            if isinstance(result, Document):
-                yield DOC, doc_row(result, file_index)
-            else:
-                yield OUTCOME, outcome_row(result)
-    counters = {ingest.name: ingest.stats.to_dict(), **{name: s.to_dict() for name, s in chain.stats.items()}}
-    yield STATS, json.dumps(counters)
+    docs, outcomes = [], []
+    started = time.perf_counter()
+    reader = None
+    try:
+        raw = open(location, "rb")
+    except OSError as error:
+        items = iter([ingest.quarantine(location, 0, error)])
+    else:
+        reader = HashingReader(raw)
+        items = ingest.read(reader, location)
+    for item in items:
+        result = chain.run(item) if isinstance(item, Document) else item
+        if isinstance(result, Document):
+            docs.append(doc_row(result, file_index))
+        else:
+            outcomes.append(outcome_row(result))
+    if reader is not None:
+        reader.drain()
+        reader.raw.close()
+    summary = {
+        "location": location,
+        "file_index": file_index,
+        "size": reader.size if reader else 0,
+        "sha256": reader.digest.hexdigest() if reader else "",
+        "records": ingest.stats.docs_in,
+        "documents": len(docs),
+        "seconds": round(time.perf_counter() - started, 3),
+        "stages": {ingest.name: ingest.stats.to_dict(), **{name: st.to_dict() for name, st in chain.stats.items()}},
+    }
+    write_input(staging_dir, location, docs, outcomes, summary)
+    return summary

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Set up, then run the pipeline on the bundled sample crawl; output in out/sample (report: out/sample/report.html).
+# Set up, then run the pipeline on the bundled sample crawl into out/sample (report: out/sample/sets/*/report.html).
+# Run it again and nothing is reprocessed: the inputs are in the ledger.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
-exec .venv/bin/corpus run --output "${1:-out/sample}" --overwrite
+exec .venv/bin/corpus run --output "${1:-out/sample}"

@@ -11,6 +11,7 @@ from corpus.config import PipelineConfig
 from corpus.sample.generate import generate
 
 SAMPLE_PAGES_PER_LANGUAGE = 6
+NIGHT = "2026-11-01"
 
 
 @pytest.fixture(scope="session")
@@ -36,8 +37,8 @@ def sample_run(sample_crawl, spark, tmp_path_factory):
     from pipelines.job import run_pipeline
 
     out = tmp_path_factory.mktemp("run") / "out"
-    result = run_pipeline(sample_crawl.files, str(out), PipelineConfig(), spark=spark, log=lambda m: None)
-    return result
+    return run_pipeline(sample_crawl.files, str(out), PipelineConfig(), spark=spark, log=lambda m: None,
+                        night=NIGHT)
 
 
 def read_jsonl(path: Path) -> list[dict]:

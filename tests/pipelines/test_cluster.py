@@ -10,9 +10,10 @@ import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
+
+from tests.conftest import NIGHT
 
 pytestmark = pytest.mark.spark
 
@@ -77,14 +78,15 @@ def test_cluster_run_writes_the_same_shards_as_local_mode(standalone_cluster, sa
     out = tmp_path / "cluster-out"
     result = subprocess.run(
         [sys.executable, "-m", "corpus.cli", "run", "--master", standalone_cluster, "--output", str(out),
-         "--input", *sample_crawl.files],
+         "--night", NIGHT, "--input", *sample_crawl.files],
         env=_spark_env(), capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["read"] == sample_run.stats["records"]["read"]
-    cluster = json.loads((out / "manifest.json").read_text())
+    set_dir = out / "sets" / NIGHT
+    cluster = json.loads((set_dir / "manifest.json").read_text())
     assert cluster["run"]["master"] == standalone_cluster
     assert {(f["path"], f["sha256"]) for f in cluster["files"]} == {
         (f["path"], f["sha256"]) for f in sample_run.manifest["files"]}
-    stats = json.loads((Path(out) / "stats.json").read_text())
+    stats = json.loads((set_dir / "stats.json").read_text())
     assert stats["records"] == sample_run.stats["records"]

@@ -13,6 +13,7 @@ import pytest
 from fastwarc.warc import ArchiveIterator
 
 from corpus.config import EU_LANGUAGES, PipelineConfig
+from tests.conftest import NIGHT
 from corpus.shards import SHARD_SCHEMA
 
 pytestmark = pytest.mark.spark
@@ -31,7 +32,7 @@ def _all_rows(out: Path) -> list[dict]:
 
 
 def test_output_follows_the_shard_contract(sample_run):
-    out = Path(sample_run.output)
+    out = Path(sample_run.set_dir)
     manifest = json.loads((out / "manifest.json").read_text())
     listed = {f["path"]: f for f in manifest["files"]}
     shards = _shards(out)
@@ -61,11 +62,12 @@ def test_output_follows_the_shard_contract(sample_run):
     assert len({r["doc_id"] for r in rows}) == len(rows)
     for name in ("stats.json", "report.html", "config.json"):
         assert (out / name).is_file()
-    assert not list(out.parent.glob(".*tmp*")), "temporary directory left behind"
+    root = Path(sample_run.root)
+    assert not list(root.glob("sets/.*")) and not list(root.glob("staging/*")), "temporary files left behind"
 
 
 def test_all_24_languages_are_kept_and_nothing_else(sample_run):
-    rows = _all_rows(Path(sample_run.output))
+    rows = _all_rows(Path(sample_run.set_dir))
     assert {r["lang"] for r in rows} == set(EU_LANGUAGES)
     assert all(0.5 <= r["lang_score"] <= 1.0 for r in rows)
     # the planted Russian and Turkish pages were identified and dropped
@@ -76,7 +78,7 @@ def test_all_24_languages_are_kept_and_nothing_else(sample_run):
 def test_boilerplate_is_not_in_the_text(sample_run):
     from corpus.sample.generate import load_texts
 
-    rows = _all_rows(Path(sample_run.output))
+    rows = _all_rows(Path(sample_run.set_dir))
     by_lang = {lang: load_texts(lang) for lang in EU_LANGUAGES}
     leaks = [r["doc_id"] for r in rows if by_lang[r["lang"]]["cookie_banner"] in r["text"]
              or by_lang[r["lang"]]["copyright"] in r["text"]]
@@ -84,7 +86,7 @@ def test_boilerplate_is_not_in_the_text(sample_run):
 
 
 def test_planted_personal_data_is_gone_from_every_shard(sample_run, sample_crawl):
-    out = Path(sample_run.output)
+    out = Path(sample_run.set_dir)
     rows = _all_rows(out)
     texts = "\n".join(r["text"] for r in rows)
     assert sample_crawl.planted_pii, "the sample crawl plants personal data"
@@ -107,7 +109,7 @@ def test_duplicates_are_removed(sample_run, sample_crawl):
     dedup = sample_run.stats["outcomes"]["dedup"]["dropped"]
     assert dedup.get("exact_duplicate", 0) == expected["exact_duplicates"]
     assert dedup.get("near_duplicate", 0) == expected["near_duplicates"]
-    rows = _all_rows(Path(sample_run.output))
+    rows = _all_rows(Path(sample_run.set_dir))
     assert len({r["text"] for r in rows}) == len(rows)
     clustered = [r for r in rows if r["dup_cluster_size"] > 1]
     assert sum(r["dup_cluster_size"] - 1 for r in clustered) == expected["exact_duplicates"] + expected["near_duplicates"]
@@ -122,7 +124,7 @@ def _count_records(files: list[str]) -> int:
 
 
 def test_every_record_has_exactly_one_outcome(sample_run, sample_crawl):
-    out = Path(sample_run.output)
+    out = Path(sample_run.set_dir)
     records = sample_run.stats["records"]
     assert records["read"] == records["kept"] + records["dropped"] + records["quarantined"]
     assert records["read"] == _count_records(sample_crawl.files)
@@ -141,22 +143,54 @@ def test_every_record_has_exactly_one_outcome(sample_run, sample_crawl):
 def test_two_runs_give_identical_shards(sample_run, sample_crawl, spark, tmp_path):
     from pipelines.job import run_pipeline
 
-    again = run_pipeline(sample_crawl.files, str(tmp_path / "again"), PipelineConfig(), spark=spark, log=lambda m: None)
+    again = run_pipeline(sample_crawl.files, str(tmp_path / "again"), PipelineConfig(), spark=spark,
+                         log=lambda m: None, night=NIGHT)
     first = {(f["path"], f["sha256"]) for f in sample_run.manifest["files"]}
     second = {(f["path"], f["sha256"]) for f in again.manifest["files"]}
     assert first == second
 
 
-def test_existing_output_is_not_overwritten_without_consent(sample_run, sample_crawl, spark):
-    from pipelines.job import OutputExists, run_pipeline
+def test_index_and_ledger_describe_the_published_set(sample_run, sample_crawl):
+    root = Path(sample_run.root)
+    index = json.loads((root / "index.json").read_text())
+    assert [s["id"] for s in index["sets"]] == [NIGHT]
+    assert index["sets"][0]["documents"] == sample_run.manifest["totals"]["documents"]
+    assert (root / index["sets"][0]["manifest"]).is_file()
+    ledger = [json.loads(line) for line in (root / "ledger.jsonl").read_text().splitlines()]
+    assert sorted(e["location"] for e in ledger) == sorted(sample_crawl.files)
+    for entry in ledger:
+        data = Path(entry["location"]).read_bytes()
+        assert entry["size"] == len(data) and entry["sha256"] == hashlib.sha256(data).hexdigest()
+        assert entry["set_id"] == NIGHT
 
-    with pytest.raises(OutputExists):
-        run_pipeline(sample_crawl.files[:1], sample_run.output, PipelineConfig(), spark=spark, log=lambda m: None)
-    assert (Path(sample_run.output) / "manifest.json").is_file()
+
+def test_a_second_night_processes_only_new_inputs(sample_crawl, spark, tmp_path):
+    from corpus.ledger import NotACorpusRoot
+    from pipelines.job import run_pipeline
+
+    root = tmp_path / "nightly"
+    first_files, new_file = sample_crawl.files[:2], sample_crawl.files[2]
+    first = run_pipeline(first_files, str(root), PipelineConfig(), spark=spark, log=lambda m: None, night="2026-11-01")
+    again = run_pipeline(first_files, str(root), PipelineConfig(), spark=spark, log=lambda m: None, night="2026-11-02")
+    assert again.set_id is None and again.inputs["already_published"] == 2
+    second = run_pipeline(first_files + [new_file], str(root), PipelineConfig(), spark=spark, log=lambda m: None,
+                          night="2026-11-02")
+    assert second.set_id == "2026-11-02" and second.stats["inputs"]["processed"] == 1
+    assert {Path(s["location"]).name for s in json.loads((Path(second.set_dir) / "inputs.json").read_text())["inputs"]} \
+        == {Path(new_file).name}
+    index = json.loads((root / "index.json").read_text())
+    assert [s["id"] for s in index["sets"]] == ["2026-11-01", "2026-11-02"]
+    # published sets are immutable: the first night's files are untouched
+    assert json.loads((Path(first.set_dir) / "manifest.json").read_text()) == first.manifest
+    not_a_root = tmp_path / "somewhere"
+    not_a_root.mkdir()
+    (not_a_root / "precious.txt").write_text("keep me")
+    with pytest.raises(NotACorpusRoot):
+        run_pipeline(first_files, str(not_a_root), PipelineConfig(), spark=spark, log=lambda m: None)
 
 
 def test_tdm_opt_outs_are_honoured_and_reported(sample_run, sample_crawl):
     assert sample_crawl.meta["expected"]["opted_out_pages"] == 4
     assert sample_run.stats["outcomes"]["optout"]["dropped"] == {"robots_noai": 2, "tdm_reservation": 2}
-    report = (Path(sample_run.output) / "report.html").read_text(encoding="utf-8")
+    report = (Path(sample_run.set_dir) / "report.html").read_text(encoding="utf-8")
     assert "Opt-outs honoured" in report and "TDMRep reservation" in report

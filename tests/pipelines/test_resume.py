@@ -1,0 +1,52 @@
+"""Crash and resume: kill the driver (and its Spark JVM and Python workers) mid-run, run again, and get
+exactly the shards of an uninterrupted run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from corpus.config import PipelineConfig
+from tests.conftest import NIGHT
+
+pytestmark = pytest.mark.spark
+
+
+def test_killed_run_resumes_with_identical_shards(sample_crawl, sample_run, spark, tmp_path):
+    from pipelines.job import run_pipeline
+
+    root = tmp_path / "crashy"
+    env = dict(os.environ, PYSPARK_PYTHON=sys.executable, SPARK_LOCAL_IP="127.0.0.1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "corpus.cli", "run", "--master", "local[2]", "--output", str(root), "--night", NIGHT,
+         "--input", *sample_crawl.files],
+        env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    staging = root / "staging" / NIGHT
+    deadline = time.time() + 300
+    try:
+        while not list(staging.glob("*/_DONE.json")):
+            assert proc.poll() is None, "the run ended before any input was staged"
+            assert time.time() < deadline, "no input staged in time"
+            time.sleep(0.05)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # the whole process group: driver, JVM, Python workers
+        proc.wait()
+    staged = len(list(staging.glob("*/_DONE.json")))
+    assert 1 <= staged < len(sample_crawl.files), "kill landed after every input was staged"
+    assert not (root / "sets" / NIGHT).exists() and not (root / "index.json").exists()
+
+    resumed = run_pipeline(sample_crawl.files, str(root), PipelineConfig(), spark=spark, log=lambda m: None,
+                           night=NIGHT)
+    assert resumed.set_id == NIGHT
+    assert resumed.stats["inputs"]["resumed"] == staged
+    assert resumed.stats["inputs"]["processed"] == len(sample_crawl.files) - staged
+    assert {(f["path"], f["sha256"]) for f in resumed.manifest["files"]} == {
+        (f["path"], f["sha256"]) for f in sample_run.manifest["files"]}
+    assert resumed.stats["records"] == sample_run.stats["records"]
+    assert not list(Path(root).glob("staging/*"))
