@@ -53,7 +53,11 @@ def cmd_run(args: argparse.Namespace) -> int:
                             "optout_files": tuple(args.optout_list) or None}}
     try:
         config = PipelineConfig.load(args.config, **overrides)
-        inputs = resolve_inputs(args.input) if args.input else ensure_sample_crawl(args.sample_pages)
+        if args.input:
+            inputs = resolve_inputs(args.input, limit=args.limit, sample=args.sample, seed=args.seed,
+                                    base_url=args.cc_base, options=config.remote.options())
+        else:
+            inputs = ensure_sample_crawl(args.sample_pages)
     except (InputError, ValueError, OSError) as error:
         _log(f"error: {error}")
         return EXIT_USAGE
@@ -145,7 +149,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run the pipeline on WARC files (default: the bundled sample crawl)")
-    run.add_argument("--input", nargs="+", metavar="PATH", help="WARC/WARC.gz files, globs or directories")
+    run.add_argument("--input", nargs="+", metavar="PATH",
+                     help="WARC/ARC files, globs, directories, https:// or s3:// URLs, warc.paths(.gz) listings")
+    run.add_argument("--limit", type=int, default=None, help="process only the first N inputs")
+    run.add_argument("--sample", type=int, default=None, help="process N inputs drawn at random (seeded)")
+    run.add_argument("--seed", type=int, default=0, help="seed of --sample")
+    run.add_argument("--cc-base", default="https://data.commoncrawl.org/",
+                     help="base URL for the relative paths of a warc.paths listing")
     run.add_argument("--output", required=True, metavar="DIR")
     run.add_argument("--master", default=None, help="Spark master URL (default local[*])")
     run.add_argument("--config", default=None, metavar="TOML", help="configuration file (see docs/configuration.md)")

@@ -24,6 +24,22 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class RemoteConfig(_Section):
+    """Reading inputs over the network (https, s3)."""
+
+    retries: int = 8
+    backoff_seconds: float = 0.5
+    max_backoff_seconds: float = 30.0
+    start_jitter_seconds: float = 2.0  # each task waits up to this long before its first request
+    timeout_seconds: float = 60.0
+    s3_endpoint_url: str | None = None  # an S3-compatible store (MinIO, ...); None: AWS
+
+    def options(self):
+        from corpus.inputs import RemoteOptions
+
+        return RemoteOptions(**self.model_dump())
+
+
 class IngestConfig(_Section):
     max_payload_bytes: int = Field(5_000_000, description="HTTP bodies above this are dropped (payload_too_large)")
     html_mime_types: tuple[str, ...] = ("text/html", "application/xhtml+xml")
@@ -109,6 +125,7 @@ class SparkConfig(_Section):
 
 
 class PipelineConfig(_Section):
+    remote: RemoteConfig = RemoteConfig()
     ingest: IngestConfig = IngestConfig()
     optout: OptOutConfig = OptOutConfig()
     extract: ExtractConfig = ExtractConfig()

@@ -86,6 +86,9 @@ class WarcIngest:
         self.stats = StageStats()
 
     def read(self, stream: BinaryIO, warc_file: str) -> Iterator[Document | Outcome]:
+        if warc_file.endswith((".arc", ".arc.gz")):
+            yield from self._read_arc(stream, warc_file)
+            return
         start = time.perf_counter()
         damage_offset = 0  # where unreadable bytes start at the earliest: just past the last good record start
         try:
@@ -130,32 +133,73 @@ class WarcIngest:
             record.parse_http()
             if not record.is_http or record.http_headers is None:
                 return self._drop(warc_file, offset, record_id, "not_http")
-            status = record.http_headers.status_code
-            if status != 200:
-                return self._drop(warc_file, offset, record_id, "http_status", str(status))
-            mime = (record.http_content_type or "").lower()
-            if mime not in self.config.html_mime_types:
-                return self._drop(warc_file, offset, record_id, "not_html", mime[:60])
-            payload = record.reader.read()
-            payload = decode_content_encoding(payload, record.http_headers.get("Content-Encoding"))
-            html = bytes_to_str(payload, sniff_charset(record.http_charset, payload))
+            headers = record.http_headers
             date = record.record_date
-            doc = Document(
-                warc_file=warc_file,
-                offset=offset,
-                record_id=record_id,
+            result = self._html_response(
+                warc_file, offset, record_id,
                 url=record.headers.get("WARC-Target-URI", "") or "",
                 fetch_date=date.strftime("%Y-%m-%dT%H:%M:%SZ") if date else "",
-                http_headers={name: ", ".join(record.http_headers.get_multiple(name))
-                              for name in KEPT_HTTP_HEADERS if record.http_headers.get(name) is not None},
-                html=html,
+                status=headers.status_code, mime=record.http_content_type or "", charset=record.http_charset,
+                header=lambda name: ", ".join(headers.get_multiple(name)) if headers.get(name) is not None else None,
+                read_payload=lambda: decode_content_encoding(record.reader.read(), headers.get("Content-Encoding")),
             )
         except NEVER_CAUGHT:
             raise
         except BaseException as error:  # e.g. TruncatedRecord, a broken gzip member, a parser panic
             return self.quarantine(warc_file, offset, error, record_id, count_in=False)
+        return result
+
+    def _html_response(self, warc_file: str, offset: int, record_id: str, url: str, fetch_date: str, status: int,
+                       mime: str, charset: str | None, header, read_payload) -> Document | Outcome:
+        """The checks and decoding shared by WARC and ARC responses."""
+        if status != 200:
+            return self._drop(warc_file, offset, record_id, "http_status", str(status))
+        mime = mime.split(";")[0].strip().lower()
+        if mime not in self.config.html_mime_types:
+            return self._drop(warc_file, offset, record_id, "not_html", mime[:60])
+        payload = read_payload()
+        if len(payload) > self.config.max_payload_bytes:
+            return self._drop(warc_file, offset, record_id, "payload_too_large", str(len(payload)))
+        doc = Document(
+            warc_file=warc_file, offset=offset, record_id=record_id, url=url, fetch_date=fetch_date,
+            http_headers={name: value for name in KEPT_HTTP_HEADERS if (value := header(name)) is not None},
+            html=bytes_to_str(payload, sniff_charset(charset, payload)),
+        )
         self.stats.docs_out += 1
         return doc
+
+    # -- ARC files (pre-2009 crawls): warcio reads them, FastWARC does not ----------------------------------
+    def _read_arc(self, stream: BinaryIO, warc_file: str) -> Iterator[Document | Outcome]:
+        from warcio.archiveiterator import ArchiveIterator as WarcioIterator
+
+        iterator = WarcioIterator(stream, arc2warc=True)
+        offset = 0
+        try:
+            for record in iterator:
+                offset = iterator.offset  # start of this record (get_record_offset() would consume it)
+                self.stats.docs_in += 1
+                # ARC records carry no id (warcio would invent a random one): the doc id uses file@offset
+                try:
+                    if record.rec_type != "response" or record.http_headers is None:
+                        yield self._drop(warc_file, offset, "", f"record_type_{record.rec_type}")
+                        continue
+                    headers = record.http_headers
+                    content_type = headers.get_header("Content-Type") or ""
+                    charset = content_type.lower().partition("charset=")[2].strip(" \"';") or None
+                    yield self._html_response(
+                        warc_file, offset, "", url=record.rec_headers.get_header("WARC-Target-URI") or "",
+                        fetch_date=record.rec_headers.get_header("WARC-Date") or "",
+                        status=int(headers.get_statuscode() or 0), mime=content_type, charset=charset,
+                        header=headers.get_header, read_payload=record.content_stream().read,
+                    )
+                except NEVER_CAUGHT:
+                    raise
+                except BaseException as error:
+                    yield self.quarantine(warc_file, offset, error, count_in=False)
+        except NEVER_CAUGHT:
+            raise
+        except BaseException as error:
+            yield self.quarantine(warc_file, offset + 1, error)
 
     def _drop(self, warc_file: str, offset: int, record_id: str, reason: str, detail: str = "") -> Outcome:
         self.stats.dropped[reason] += 1

@@ -31,6 +31,7 @@ from pyspark.sql import functions as F
 from corpus import __version__
 from corpus.config import PipelineConfig, ShardConfig
 from corpus.document import KEPT
+from corpus.inputs import RemoteOptions, input_size, is_remote
 from corpus.ledger import CorpusRoot, LedgerEntry
 from corpus.progress import InputProgress
 from corpus.report import build_stats, write_report
@@ -82,14 +83,15 @@ def _merge_stage_stats(summaries: list[dict]) -> dict[str, StageStats]:
     return merged
 
 
-def _plan_set(root: CorpusRoot, inputs: list[str], night: str | None, log) -> tuple[str, list[str], int]:
+def _plan_set(root: CorpusRoot, inputs: list[str], night: str | None, log,
+              remote: RemoteOptions) -> tuple[str, list[str], int]:
     """The set this run works on (an interrupted one first), its inputs, and how many given inputs were
     already published."""
     published = root.ledger()
 
     def is_published(location: str) -> bool:
         entry = published.get(location)
-        return entry is not None and os.path.exists(location) and os.path.getsize(location) == entry.size
+        return entry is not None and input_size(location, remote) == entry.size
 
     new = [loc for loc in inputs if not is_published(loc)]
     unfinished = root.unfinished_sets()
@@ -133,7 +135,8 @@ def run_pipeline(inputs: list[str], output: str, config: PipelineConfig, spark: 
                  log=print, night: str | None = None) -> RunResult:
     """Add a shard set for the new inputs to the corpus root ``output`` (resuming an interrupted run)."""
     root = CorpusRoot(output).open()
-    set_id, set_inputs, already_published = _plan_set(root, [os.path.abspath(i) for i in inputs], night, log)
+    inputs = [i if is_remote(i) else os.path.abspath(i) for i in inputs]
+    set_id, set_inputs, already_published = _plan_set(root, inputs, night, log, config.remote.options())
     if not set_inputs:
         log(f"nothing new: all {already_published} input(s) are already published in {root.path}")
         return RunResult(root.path, None, {"given": len(inputs), "already_published": already_published})

@@ -14,6 +14,7 @@ from corpus.config import PipelineConfig
 from corpus.document import Document, Outcome
 from corpus.extract import TrafilaturaExtract
 from corpus.ingest import WarcIngest
+from corpus.inputs import open_input
 from corpus.staging import write_input
 from corpus.stages import Stage, StageChain
 from corpus.urls import registered_domain
@@ -94,7 +95,7 @@ def stage_input(config_json: str, staging_dir: str, file_index: int, location: s
     started = time.perf_counter()
     reader = None
     try:
-        raw = open(location, "rb")
+        raw = open_input(location, config.remote.options())
     except OSError as error:
         items = iter([ingest.quarantine(location, 0, error)])
     else:

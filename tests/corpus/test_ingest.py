@@ -130,3 +130,26 @@ def test_corrupted_bytes_never_raise_and_every_item_is_accounted(flips):
     assert all(isinstance(i, (Document, Outcome)) for i in items)
     assert ingest.stats.docs_in == len(items)
     assert ingest.stats.docs_out + sum(ingest.stats.dropped.values()) + sum(ingest.stats.quarantined.values()) == len(items)
+
+
+def _arc_member(header: str, body: bytes) -> bytes:
+    return gzip.compress(header.encode("latin-1") + b"\n" + body + b"\n", mtime=0)
+
+
+def test_arc_files_are_read_with_warcio(tmp_path):
+    version = b"1 0 test\nURL IP-address Archive-date Content-type Archive-length\n"
+    html = "<html><head><title>x</title></head><body><p>Grüße aus dem Archiv</p></body></html>".encode("utf-8")
+    page = http_response(html, content_type="text/html; charset=utf-8")
+    missing = http_response(b"gone", "404 Not Found")
+    data = (_arc_member(f"filedesc://t.arc 0.0.0.0 20090101000000 text/plain {len(version)}", version)
+            + _arc_member(f"http://example.de/ 127.0.0.1 20090102030405 text/html {len(page)}", page)
+            + _arc_member(f"http://example.de/x 127.0.0.1 20090102030406 text/html {len(missing)}", missing))
+    path = tmp_path / "old-crawl.arc.gz"
+    path.write_bytes(data)
+    ingest = WarcIngest(IngestConfig())
+    items = list(ingest.read_file(str(path)))
+    assert [getattr(i, "reason", "doc") for i in items] == ["record_type_warcinfo", "doc", "http_status"]
+    doc = items[1]
+    assert doc.url == "http://example.de/" and doc.fetch_date == "2009-01-02T03:04:05Z"
+    assert "Grüße aus dem Archiv" in doc.html and doc.record_id == "" and doc.offset > 0
+    assert len({i.doc_id for i in items}) == 3  # stable ids from file@offset
