@@ -64,7 +64,8 @@ def single_core_stages(files: list[str], config: PipelineConfig) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pages-per-language", type=int, default=85)
-    parser.add_argument("--master", default="local[2]")
+    parser.add_argument("--master", nargs="+", default=["local[1]", "local[2]"],
+                        help="one or more Spark masters, run one after the other (scaling)")
     parser.add_argument("--input", nargs="*", help="WARC files instead of a generated crawl")
     parser.add_argument("--skip-spark", action="store_true")
     parser.add_argument("--skip-local", action="store_true")
@@ -77,7 +78,7 @@ def main() -> None:
         crawl = generate(os.path.join(work, "crawl"), pages_per_language=args.pages_per_language, n_files=8)
         files = crawl.files
         print(f"generated crawl: {crawl.expected}")
-    config = PipelineConfig.load(spark={"master": args.master})
+    config = PipelineConfig()
 
     if not args.skip_local:
         print("\n== per-document stages, one core, no Spark (models warm) ==")
@@ -86,20 +87,28 @@ def main() -> None:
     if not args.skip_spark:
         from pipelines.job import run_pipeline
 
-        cores = cores_of(args.master)
-        print(f"\n== Spark pipeline, {args.master} ({cores} cores) ==")
-        result = run_pipeline(files, os.path.join(work, "out"), config, log=lambda m: None)
-        s = result.stats
-        wall = s["wall_seconds"]
-        print(json.dumps({
-            "records": s["records"],
-            "wall_seconds": wall,
-            "phases_seconds": s["timings"],
-            "records_per_s_per_core": round(s["records"]["read"] / wall / cores, 1),
-            "html_docs_per_s_per_core": round(s["stages"]["extract"]["docs_in"] / wall / cores, 1),
-            "ms_per_doc_all_workers": {k: round(1000 * v["seconds"] / max(1, v["docs_in"]), 2)
-                                       for k, v in s["stages"].items()},
-        }, indent=1))
+        rates = {}
+        for master in args.master:
+            cores = cores_of(master)
+            print(f"\n== Spark pipeline, {master} ({cores} core(s)) ==")
+            run_config = PipelineConfig.load(spark={"master": master})
+            result = run_pipeline(files, os.path.join(work, f"out-{cores}"), run_config, log=lambda m: None)
+            s = result.stats
+            wall = s["wall_seconds"]
+            rates[master] = s["stages"]["extract"]["docs_in"] / wall
+            print(json.dumps({
+                "records": s["records"],
+                "wall_seconds": wall,
+                "phases_seconds": s["timings"],
+                "records_per_s": round(s["records"]["read"] / wall, 1),
+                "html_docs_per_s": round(rates[master], 1),
+                "html_docs_per_s_per_core": round(rates[master] / cores, 1),
+                "ms_per_doc_all_workers": {k: round(1000 * v["seconds"] / max(1, v["docs_in"]), 2)
+                                           for k, v in s["stages"].items()},
+            }, indent=1))
+        if len(rates) > 1:
+            first, last = args.master[0], args.master[-1]
+            print(f"\nscaling {first} -> {last}: x{rates[last] / rates[first]:.2f} documents/s")
     print(f"\n(work directory: {work})")
 
 
