@@ -5,6 +5,8 @@
     ROOT/sets/<set_id>/                  an immutable shard set: shards/, manifest.json, stats.json, ...
     ROOT/staging/<set_id>/               the unfinished set of an interrupted run (see corpus/staging.py)
 
+ROOT is a local directory or an ``s3://`` prefix (see corpus/storage.py).
+
 An input already in the ledger with the same size is not processed again; a run interrupted at any point
 is resumed by running the same command again.
 """
@@ -12,9 +14,10 @@ is resumed by running the same command again.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
+
+from corpus.storage import Store
 
 
 class NotACorpusRoot(RuntimeError):
@@ -31,49 +34,44 @@ class LedgerEntry:
     published_at: str
 
 
-def _write_atomically(path: str, text: str) -> None:
-    tmp = f"{path}.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
 class CorpusRoot:
-    def __init__(self, path: str):
-        self.path = os.path.abspath(path)
-        self.index_path = os.path.join(self.path, "index.json")
-        self.ledger_path = os.path.join(self.path, "ledger.jsonl")
-        self.sets_dir = os.path.join(self.path, "sets")
-        self.staging_root = os.path.join(self.path, "staging")
+    """A corpus root on local disk or under an ``s3://`` prefix."""
+
+    def __init__(self, url: str, s3_endpoint_url: str | None = None):
+        self.store = Store(url, s3_endpoint_url)
+        self.path = self.store.url(self.store.root)
+        join, root = self.store.join, self.store.root
+        self.index_path = join(root, "index.json")
+        self.ledger_path = join(root, "ledger.jsonl")
+        self.sets_dir = join(root, "sets")
+        self.staging_root = join(root, "staging")
 
     # -- layout ------------------------------------------------------------------------------------------
     def open(self) -> "CorpusRoot":
-        """Create the root, or check that an existing directory is one (never write into anything else)."""
-        if os.path.isdir(self.path) and os.listdir(self.path):
-            known = {"index.json", "ledger.jsonl", "sets", "staging"}
-            if not known & set(os.listdir(self.path)):
-                raise NotACorpusRoot(f"{self.path} exists and is not a corpus output directory")
-        os.makedirs(self.sets_dir, exist_ok=True)
-        os.makedirs(self.staging_root, exist_ok=True)
+        """Create the root, or check that an existing location is one (never write into anything else)."""
+        names = set(self.store.listdir(self.store.root))
+        if names and not names & {"index.json", "ledger.jsonl", "sets", "staging"}:
+            raise NotACorpusRoot(f"{self.path} exists and is not a corpus output directory")
+        self.store.makedirs(self.sets_dir)
+        self.store.makedirs(self.staging_root)
         return self
 
     def set_dir(self, set_id: str) -> str:
-        return os.path.join(self.sets_dir, set_id)
+        return self.store.join(self.sets_dir, set_id)
 
     def staging_dir(self, set_id: str) -> str:
-        return os.path.join(self.staging_root, set_id)
+        return self.store.join(self.staging_root, set_id)
 
     def unfinished_sets(self) -> list[str]:
-        if not os.path.isdir(self.staging_root):
-            return []
-        return sorted(d for d in os.listdir(self.staging_root) if not d.startswith("."))
+        return [d for d in self.store.listdir(self.staging_root) if not d.startswith(".")]
+
+    def is_published(self, set_id: str) -> bool:
+        return self.store.exists(self.store.join(self.set_dir(set_id), "manifest.json"))
 
     def new_set_id(self, night: str | None = None) -> str:
         """The night's date (UTC), suffixed when that night already has a set: sets are never rewritten."""
         base = night or datetime.now(timezone.utc).strftime("%Y-%m-%d")
-        taken = set(os.listdir(self.sets_dir)) | set(self.unfinished_sets())
+        taken = set(self.store.listdir(self.sets_dir)) | set(self.unfinished_sets())
         candidate, n = base, 1
         while candidate in taken:
             n += 1
@@ -84,26 +82,22 @@ class CorpusRoot:
     def ledger(self) -> dict[str, LedgerEntry]:
         """Latest entry per input location."""
         entries: dict[str, LedgerEntry] = {}
-        if os.path.exists(self.ledger_path):
-            with open(self.ledger_path, encoding="utf-8") as f:
-                for line in f:
-                    if line.strip():
-                        entry = LedgerEntry(**json.loads(line))
-                        entries[entry.location] = entry
+        if self.store.exists(self.ledger_path):
+            for line in self.store.read_bytes(self.ledger_path).decode("utf-8").splitlines():
+                if line.strip():
+                    entry = LedgerEntry(**json.loads(line))
+                    entries[entry.location] = entry
         return entries
 
     def record(self, entries: list[LedgerEntry]) -> None:
-        with open(self.ledger_path, "a", encoding="utf-8") as f:
-            for entry in entries:
-                f.write(json.dumps(asdict(entry), sort_keys=True) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
+        if entries:
+            self.store.append_line(self.ledger_path,
+                                   "\n".join(json.dumps(asdict(e), sort_keys=True) for e in entries))
 
     # -- index -------------------------------------------------------------------------------------------
     def index(self) -> dict:
-        if os.path.exists(self.index_path):
-            with open(self.index_path, encoding="utf-8") as f:
-                return json.load(f)
+        if self.store.exists(self.index_path):
+            return self.store.read_json(self.index_path)
         return {"format": "eu-corpus index", "schema_version": 1, "sets": []}
 
     def add_to_index(self, set_id: str, manifest: dict) -> dict:
@@ -119,5 +113,5 @@ class CorpusRoot:
             "files": manifest["totals"]["files"],
             "languages": {lang: t["documents"] for lang, t in manifest["languages"].items()},
         })
-        _write_atomically(self.index_path, json.dumps(index, indent=2) + "\n")
+        self.store.write_json(self.index_path, index)
         return index

@@ -127,6 +127,5 @@ an operator list excludes them. They are dropped before any content is extracted
 """
 
 
-def write_report(path: str, stats: dict, manifest: dict) -> None:
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(render_report(stats, manifest))
+def write_report(store, path: str, stats: dict, manifest: dict) -> None:
+    store.write_bytes(path, render_report(stats, manifest).encode("utf-8"))

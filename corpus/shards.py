@@ -9,14 +9,14 @@ Layout (see docs/shard-contract.md)::
 from __future__ import annotations
 
 import hashlib
-import json
-import os
+import io
 from dataclasses import asdict, dataclass
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from corpus.config import ShardConfig
+from corpus.storage import Store
 
 SCHEMA_VERSION = 1
 
@@ -53,29 +53,23 @@ class ShardFile:
     sha256: str
 
 
-def sha256_file(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def write_shard(table: pa.Table, out_dir: str, lang: str, part: int, config: ShardConfig) -> ShardFile:
-    """Write one shard (rows already in their final order) and describe it for the manifest."""
+def write_shard(table: pa.Table, store: Store, set_dir: str, lang: str, part: int, config: ShardConfig) -> ShardFile:
+    """Write one shard (rows already in their final order) and describe it for the manifest. The file is
+    built in memory, so its checksum is of exactly the bytes stored (no read-back from an object store)."""
     table = table.select(SHARD_SCHEMA.names).cast(SHARD_SCHEMA)
-    relative = shard_path(lang, part)
-    path = os.path.join(out_dir, relative)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
+    buffer = io.BytesIO()
     pq.write_table(
         table,
-        path,
+        buffer,
         compression=config.compression,
         compression_level=config.compression_level,
         row_group_size=config.row_group_size,
         write_statistics=True,
     )
-    return ShardFile(relative, lang, table.num_rows, os.path.getsize(path), sha256_file(path))
+    data = buffer.getvalue()
+    relative = shard_path(lang, part)
+    store.write_bytes(store.join(set_dir, *relative.split("/")), data)
+    return ShardFile(relative, lang, table.num_rows, len(data), hashlib.sha256(data).hexdigest())
 
 
 def build_manifest(files: list[ShardFile], language_totals: dict[str, dict], run: dict) -> dict:
@@ -96,7 +90,3 @@ def build_manifest(files: list[ShardFile], language_totals: dict[str, dict], run
     }
 
 
-def write_json(path: str, data: dict) -> None:
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=2, ensure_ascii=False, sort_keys=False)
-        f.write("\n")

@@ -10,11 +10,12 @@ so a resumed run and an uninterrupted one give the same shards.
 from __future__ import annotations
 
 import hashlib
-import json
-import os
+import io
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from corpus.storage import Store
 
 DONE_MARKER = "_DONE.json"
 
@@ -54,28 +55,32 @@ def input_key(location: str) -> str:
     return hashlib.sha1(location.encode("utf-8")).hexdigest()[:20]
 
 
-def input_dir(staging_dir: str, location: str) -> str:
-    return os.path.join(staging_dir, input_key(location))
+def input_dir(store: Store, staging_dir: str, location: str) -> str:
+    return store.join(staging_dir, input_key(location))
 
 
-def is_done(staging_dir: str, location: str) -> bool:
-    return os.path.exists(os.path.join(input_dir(staging_dir, location), DONE_MARKER))
+def is_done(store: Store, staging_dir: str, location: str) -> bool:
+    return store.exists(store.join(input_dir(store, staging_dir, location), DONE_MARKER))
 
 
-def read_done(staging_dir: str, location: str) -> dict:
-    with open(os.path.join(input_dir(staging_dir, location), DONE_MARKER), encoding="utf-8") as f:
-        return json.load(f)
+def read_done(store: Store, staging_dir: str, location: str) -> dict:
+    return store.read_json(store.join(input_dir(store, staging_dir, location), DONE_MARKER))
 
 
-def write_input(staging_dir: str, location: str, docs: list[dict], outcomes: list[dict], summary: dict) -> None:
-    """Write one input's results; the marker goes last (atomically), so a half-written input is redone."""
-    target = input_dir(staging_dir, location)
-    os.makedirs(target, exist_ok=True)
-    for name, rows, schema in (("docs.parquet", docs, DOC_SCHEMA), ("outcomes.parquet", outcomes, OUTCOME_SCHEMA)):
-        tmp = os.path.join(target, f".{name}.tmp")
-        pq.write_table(pa.Table.from_pylist(rows, schema=schema), tmp, compression="zstd")
-        os.replace(tmp, os.path.join(target, name))
-    tmp = os.path.join(target, f".{DONE_MARKER}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(summary, f)
-    os.replace(tmp, os.path.join(target, DONE_MARKER))
+def table_bytes(table: pa.Table) -> bytes:
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, compression="zstd")
+    return buffer.getvalue()
+
+
+def parquet_bytes(rows: list[dict], schema: pa.Schema) -> bytes:
+    return table_bytes(pa.Table.from_pylist(rows, schema=schema))
+
+
+def write_input(store: Store, staging_dir: str, location: str, docs: list[dict], outcomes: list[dict],
+                summary: dict) -> None:
+    """Write one input's results; the marker goes last, so a half-written input is redone."""
+    target = input_dir(store, staging_dir, location)
+    store.write_bytes(store.join(target, "docs.parquet"), parquet_bytes(docs, DOC_SCHEMA))
+    store.write_bytes(store.join(target, "outcomes.parquet"), parquet_bytes(outcomes, OUTCOME_SCHEMA))
+    store.write_json(store.join(target, DONE_MARKER), summary)

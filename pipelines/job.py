@@ -5,17 +5,18 @@ Runs add dated shard sets to a corpus root (see ``corpus/ledger.py``):
 1. inputs already published (in the ledger, same size) are skipped; the rest form this night's set;
 2. one Spark task per input runs the plain-Python stages (``pipelines.worker``) and stages its results,
    so a run killed at any point resumes where it stopped;
-3. dedup runs as Spark operations over the whole set; executors write the shards into a temporary
-   directory that is renamed into ``sets/<set_id>`` once everything, manifest included, is written;
+3. dedup runs as Spark operations over the whole set; executors write the shards. On a local disk the set
+   is written into a temporary directory renamed into ``sets/<set_id>`` when complete; on an object store
+   (no rename) it is written in place with ``manifest.json`` last;
 4. the ledger and the index are updated, and the staging area is removed.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
-import shutil
 import threading
 import time
 import uuid
@@ -24,9 +25,11 @@ from datetime import datetime, timezone
 from functools import partial
 
 import pyarrow as pa
-from pyspark import StorageLevel
-from pyspark.sql import SparkSession
+import pyarrow.parquet as pq
+from pyspark import StorageLevel, TaskContext
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql.pandas.types import from_arrow_schema
 
 from corpus import __version__
 from corpus.config import PipelineConfig, ShardConfig
@@ -35,8 +38,9 @@ from corpus.inputs import RemoteOptions, input_size, is_remote
 from corpus.ledger import CorpusRoot, LedgerEntry
 from corpus.progress import InputProgress
 from corpus.report import build_stats, write_report
-from corpus.shards import SHARD_SCHEMA, ShardFile, build_manifest, write_json, write_shard
-from corpus.staging import input_dir, is_done, read_done
+from corpus.shards import SHARD_SCHEMA, ShardFile, build_manifest, write_shard
+from corpus.staging import DOC_SCHEMA, OUTCOME_SCHEMA, input_dir, is_done, read_done, table_bytes
+from corpus.storage import Store
 from corpus.stages import StageStats
 from pipelines.dedup import deduplicate
 from pipelines.spark import build_session
@@ -55,10 +59,13 @@ class RunResult:
 
     @property
     def set_dir(self) -> str | None:
-        return os.path.join(self.root, "sets", self.set_id) if self.set_id else None
+        if not self.set_id:
+            return None
+        return f"{self.root.rstrip('/')}/sets/{self.set_id}" if "://" in self.root else \
+            os.path.join(self.root, "sets", self.set_id)
 
 
-def write_shard_partition(out_dir: str, config: ShardConfig, batches):
+def write_shard_partition(store: Store, set_dir: str, config: ShardConfig, batches):
     """mapInArrow body: rows arrive sorted by (lang, part, shuffle key); each (lang, part) becomes one file."""
     batches = list(batches)
     if not batches:
@@ -68,11 +75,35 @@ def write_shard_partition(out_dir: str, config: ShardConfig, batches):
     start = 0
     for i in range(1, len(langs) + 1):
         if i == len(langs) or (langs[i], parts[i]) != (langs[start], parts[start]):
-            shard = write_shard(table.slice(start, i - start), out_dir, langs[start], parts[start], config)
+            shard = write_shard(table.slice(start, i - start), store, set_dir, langs[start], parts[start], config)
             yield pa.RecordBatch.from_pylist([shard.__dict__], schema=pa.schema([
                 ("path", pa.string()), ("lang", pa.string()), ("rows", pa.int64()), ("bytes", pa.int64()),
                 ("sha256", pa.string())]))
             start = i
+
+
+def read_staged_partition(store: Store, batches):
+    """mapInArrow body: paths of staged Parquet files in, their rows out (read through fsspec, so local
+    disks and object stores alike; Spark's own Parquet reader would need Hadoop's S3 connector)."""
+    for batch in batches:
+        for path in batch.column(0).to_pylist():
+            yield from pq.read_table(io.BytesIO(store.read_bytes(path))).to_batches()
+
+
+def write_outcomes_partition(store: Store, out_dir: str, batches):
+    """mapInArrow body: one Parquet file of outcomes per partition, named by the partition number."""
+    batches = list(batches)
+    table = pa.Table.from_batches(batches, schema=OUTCOME_SCHEMA) if batches else OUTCOME_SCHEMA.empty_table()
+    if table.num_rows:
+        name = f"part-{TaskContext.get().partitionId():05d}.parquet"
+        store.write_bytes(store.join(out_dir, name), table_bytes(table.cast(OUTCOME_SCHEMA)))
+    yield pa.RecordBatch.from_pylist([{"rows": table.num_rows}], schema=pa.schema([("rows", pa.int64())]))
+
+
+def _read_staged(spark: SparkSession, store: Store, paths: list[str], schema: pa.Schema) -> DataFrame:
+    listing = spark.createDataFrame([(p,) for p in paths], "path string")
+    return (listing.repartition(max(1, min(len(paths), spark.sparkContext.defaultParallelism * 2)))
+            .mapInArrow(partial(read_staged_partition, store), from_arrow_schema(schema)))
 
 
 def _merge_stage_stats(summaries: list[dict]) -> dict[str, StageStats]:
@@ -97,15 +128,15 @@ def _plan_set(root: CorpusRoot, inputs: list[str], night: str | None, log,
     unfinished = root.unfinished_sets()
     if unfinished:
         set_id = unfinished[0]
-        with open(os.path.join(root.staging_dir(set_id), "inputs.json"), encoding="utf-8") as f:
-            earlier = json.load(f)["inputs"]
+        earlier = root.store.read_json(root.store.join(root.staging_dir(set_id), "inputs.json"))["inputs"]
         log(f"resuming unfinished set {set_id} ({len(earlier)} input(s))")
     else:
         set_id, earlier = root.new_set_id(night), []
     return set_id, sorted(set(earlier) | set(new)), len(inputs) - len(new)
 
 
-def _stage_pending(sc, config_json: str, staging: str, set_inputs: list[str], pending: list[str], log) -> None:
+def _stage_pending(sc, config_json: str, store: Store, staging: str, set_inputs: list[str], pending: list[str],
+                   log) -> None:
     """Phase 1: one Spark task per pending input; progress is read from the staged markers."""
     index_of = {loc: i for i, loc in enumerate(set_inputs)}
     progress = InputProgress(len(pending), log)
@@ -115,39 +146,41 @@ def _stage_pending(sc, config_json: str, staging: str, set_inputs: list[str], pe
         done: dict[str, int] = {}
         while not stop.wait(2.0):
             for loc in pending:
-                if loc not in done and is_done(staging, loc):
-                    done[loc] = read_done(staging, loc)["records"]
+                if loc not in done and is_done(store, staging, loc):
+                    done[loc] = read_done(store, staging, loc)["records"]
             progress.update(len(done), sum(done.values()))
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
     try:
         (sc.parallelize([(index_of[loc], loc) for loc in pending], numSlices=len(pending))
-         .map(lambda item: stage_input(config_json, staging, item[0], item[1])["records"])
+         .map(lambda item: stage_input(config_json, store, staging, item[0], item[1])["records"])
          .collect())
     finally:
         stop.set()
         watcher.join()
+    progress.update(len(pending), sum(read_done(store, staging, loc)["records"] for loc in pending))
     progress.close()
 
 
 def run_pipeline(inputs: list[str], output: str, config: PipelineConfig, spark: SparkSession | None = None,
                  log=print, night: str | None = None) -> RunResult:
     """Add a shard set for the new inputs to the corpus root ``output`` (resuming an interrupted run)."""
-    root = CorpusRoot(output).open()
+    root = CorpusRoot(output, config.remote.s3_endpoint_url).open()
+    store = root.store
     inputs = [i if is_remote(i) else os.path.abspath(i) for i in inputs]
     set_id, set_inputs, already_published = _plan_set(root, inputs, night, log, config.remote.options())
     if not set_inputs:
         log(f"nothing new: all {already_published} input(s) are already published in {root.path}")
         return RunResult(root.path, None, {"given": len(inputs), "already_published": already_published})
     staging = root.staging_dir(set_id)
-    if os.path.exists(os.path.join(root.set_dir(set_id), "manifest.json")):  # died after publishing
+    if root.is_published(set_id):  # died after publishing, before the ledger and index were updated
         _finalize(root, set_id, log)
         return run_pipeline(inputs, output, config, spark, log, night)  # then whatever is still new
-    os.makedirs(staging, exist_ok=True)
-    write_json(os.path.join(staging, "inputs.json"), {"set_id": set_id, "inputs": set_inputs})
+    store.makedirs(staging)
+    store.write_json(store.join(staging, "inputs.json"), {"set_id": set_id, "inputs": set_inputs})
 
-    pending = [loc for loc in set_inputs if not is_done(staging, loc)]
+    pending = [loc for loc in set_inputs if not is_done(store, staging, loc)]
     inputs_info = {"given": len(inputs), "already_published": already_published, "in_set": len(set_inputs),
                    "resumed": len(set_inputs) - len(pending), "processed": len(pending)}
     started = time.time()
@@ -157,7 +190,8 @@ def run_pipeline(inputs: list[str], output: str, config: PipelineConfig, spark: 
     if sc.uiWebUrl:
         log(f"Spark UI: {sc.uiWebUrl}")
     run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
-    tmp_dir = os.path.join(root.sets_dir, f".{set_id}.tmp-{run_id}")
+    # local disk: write aside and rename into place; object store: write in place, manifest last
+    out_dir = store.join(root.sets_dir, f".{set_id}.tmp-{run_id}") if store.is_local else root.set_dir(set_id)
     try:
         timings: dict[str, float] = {}
         config_json = config.model_dump_json()
@@ -167,17 +201,18 @@ def run_pipeline(inputs: list[str], output: str, config: PipelineConfig, spark: 
         log(f"set {set_id}: {len(set_inputs)} input(s), {len(pending)} to process, "
             f"{inputs_info['resumed']} already staged, {already_published} already published")
         if pending:
-            _stage_pending(sc, config_json, staging, set_inputs, pending, log)
-        summaries = [read_done(staging, loc) for loc in set_inputs]
+            _stage_pending(sc, config_json, store, staging, set_inputs, pending, log)
+        summaries = [read_done(store, staging, loc) for loc in set_inputs]
         stage_stats = _merge_stage_stats(summaries)
         timings["documents"] = time.time() - t0
 
         # 2. global dedup over the whole set
         t0 = time.time()
-        docs = (spark.read.parquet(*[os.path.join(input_dir(staging, loc), "docs.parquet") for loc in set_inputs])
-                .persist(StorageLevel.MEMORY_AND_DISK))
-        stage_outcomes = spark.read.parquet(
-            *[os.path.join(input_dir(staging, loc), "outcomes.parquet") for loc in set_inputs])
+        staged = [input_dir(store, staging, loc) for loc in set_inputs]
+        docs = _read_staged(spark, store, [store.join(d, "docs.parquet") for d in staged], DOC_SCHEMA) \
+            .persist(StorageLevel.MEMORY_AND_DISK)
+        stage_outcomes = _read_staged(spark, store, [store.join(d, "outcomes.parquet") for d in staged],
+                                      OUTCOME_SCHEMA)
         dedup = deduplicate(docs, config.dedup)
         kept = dedup.survivors.persist(StorageLevel.MEMORY_AND_DISK)
         totals = {r["lang"]: {"documents": r["documents"], "characters": r["characters"], "words": r["words"]}
@@ -192,8 +227,10 @@ def run_pipeline(inputs: list[str], output: str, config: PipelineConfig, spark: 
 
         # 3. shards: per language ceil(n / rows_per_file) files, rows spread and ordered by seeded hashes
         t0 = time.time()
-        os.makedirs(tmp_dir)
-        shard_files = _write_shards(kept, totals, tmp_dir, config.shards)
+        if root.store.exists(out_dir):  # an object-store set left half-written by a crash
+            store.remove_tree(out_dir)
+        store.makedirs(out_dir)
+        shard_files = _write_shards(kept, totals, store, out_dir, config.shards)
         for lang, t in totals.items():
             t["files"] = sum(1 for f in shard_files if f.lang == lang)
         timings["write"] = time.time() - t0
@@ -203,15 +240,15 @@ def run_pipeline(inputs: list[str], output: str, config: PipelineConfig, spark: 
             "doc_id", "warc_file", "offset", F.col("warc_record_id").alias("record_id"),
             F.lit(KEPT).alias("status"), F.lit("write").alias("stage"), F.lit("").alias("reason"),
             F.lit("").alias("detail"))
-        outcomes = stage_outcomes.unionByName(dedup.dropped).unionByName(kept_outcomes)
-        outcomes_dir = os.path.join(tmp_dir, "outcomes")
-        outcomes.repartition(1).sortWithinPartitions("warc_file", "offset").write.parquet(outcomes_dir,
-                                                                                            compression="zstd")
-        # counted from what was written, so stats.json and the outcome files cannot disagree
+        outcomes = (stage_outcomes.unionByName(dedup.dropped).unionByName(kept_outcomes)
+                    .select(*OUTCOME_SCHEMA.names).persist(StorageLevel.MEMORY_AND_DISK))
+        partitions = max(1, math.ceil(len(set_inputs) / 64))
+        (outcomes.repartition(partitions, "warc_file").sortWithinPartitions("warc_file", "offset")
+         .mapInArrow(partial(write_outcomes_partition, store, store.join(out_dir, "outcomes")), "rows long")
+         .collect())
         outcome_counts = [(r["status"], r["stage"], r["reason"] or "", r["n"]) for r in
-                          spark.read.parquet(outcomes_dir).groupBy("status", "stage", "reason")
-                          .agg(F.count(F.lit(1)).alias("n")).collect()]
-        for cached in (docs, kept):
+                          outcomes.groupBy("status", "stage", "reason").agg(F.count(F.lit(1)).alias("n")).collect()]
+        for cached in (docs, kept, outcomes):
             cached.unpersist()
 
         run_info = {"run_id": run_id, "set_id": set_id, "version": __version__,
@@ -225,41 +262,40 @@ def run_pipeline(inputs: list[str], output: str, config: PipelineConfig, spark: 
                                f"{manifest['totals']['documents']} rows in shards")
         if stats["records"]["read"] != sum(s["records"] for s in summaries):
             raise RuntimeError("accounting mismatch: outcomes do not cover every record read")
-        write_json(os.path.join(tmp_dir, "config.json"), json.loads(config_json))
-        write_json(os.path.join(tmp_dir, "inputs.json"), {"inputs": [
+        store.write_json(store.join(out_dir, "config.json"), json.loads(config_json))
+        store.write_json(store.join(out_dir, "inputs.json"), {"inputs": [
             {k: s[k] for k in ("location", "file_index", "size", "sha256", "records", "documents")}
             for s in summaries]})
-        write_json(os.path.join(tmp_dir, "stats.json"), stats)
-        write_report(os.path.join(tmp_dir, "report.html"), stats, manifest)
-        write_json(os.path.join(tmp_dir, "manifest.json"), manifest)  # last: its presence marks completeness
-        os.rename(tmp_dir, root.set_dir(set_id))  # publish: atomic on one filesystem
+        store.write_json(store.join(out_dir, "stats.json"), stats)
+        write_report(store, store.join(out_dir, "report.html"), stats, manifest)
+        store.write_json(store.join(out_dir, "manifest.json"), manifest)  # last: its presence marks completeness
+        if store.is_local:
+            store.rename_dir(out_dir, root.set_dir(set_id))  # publish: atomic on one filesystem
         log(f"published set {set_id}: {manifest['totals']['documents']} documents in "
             f"{manifest['totals']['files']} shard(s), {stats['records']['read']} records read in "
             f"{stats['wall_seconds']:.1f}s")
         _finalize(root, set_id, log)
         return RunResult(root.path, set_id, inputs_info, stats, manifest)
     finally:
-        if os.path.exists(tmp_dir):
-            shutil.rmtree(tmp_dir, ignore_errors=True)
+        if store.is_local and store.exists(out_dir):
+            store.remove_tree(out_dir)
         if own_session:
             spark.stop()
 
 
 def _finalize(root: CorpusRoot, set_id: str, log) -> None:
     """After publishing: ledger entries, index, staging removed. Idempotent, so a crash here is resumable."""
-    set_dir = root.set_dir(set_id)
-    with open(os.path.join(set_dir, "manifest.json"), encoding="utf-8") as f:
-        manifest = json.load(f)
-    with open(os.path.join(set_dir, "inputs.json"), encoding="utf-8") as f:
-        recorded = json.load(f)["inputs"]
+    store, set_dir = root.store, root.set_dir(set_id)
+    manifest = store.read_json(store.join(set_dir, "manifest.json"))
+    recorded = store.read_json(store.join(set_dir, "inputs.json"))["inputs"]
     now = datetime.now(timezone.utc).isoformat()
     root.record([LedgerEntry(i["location"], i["size"], i["sha256"], set_id, i["records"], now) for i in recorded])
     root.add_to_index(set_id, manifest)
-    shutil.rmtree(root.staging_dir(set_id), ignore_errors=True)
+    store.remove_tree(root.staging_dir(set_id))
     log(f"ledger and index updated: {len(recorded)} input(s) in set {set_id}")
 
 
-def _write_shards(kept, totals: dict, out_dir: str, config: ShardConfig) -> list[ShardFile]:
+def _write_shards(kept, totals: dict, store: Store, set_dir: str, config: ShardConfig) -> list[ShardFile]:
     if not totals:
         return []
     files_per_lang = {lang: max(1, math.ceil(t["documents"] / config.rows_per_file)) for lang, t in totals.items()}
@@ -273,5 +309,5 @@ def _write_shards(kept, totals: dict, out_dir: str, config: ShardConfig) -> list
                .repartition(sum(files_per_lang.values()), "lang", "_part")
                .sortWithinPartitions("lang", "_part", "_key", "doc_id")
                .select(*SHARD_SCHEMA.names, "_part"))
-    written = ordered.mapInArrow(partial(write_shard_partition, out_dir, config), SHARD_FILE_SCHEMA).collect()
+    written = ordered.mapInArrow(partial(write_shard_partition, store, set_dir, config), SHARD_FILE_SCHEMA).collect()
     return [ShardFile(r["path"], r["lang"], r["rows"], r["bytes"], r["sha256"]) for r in written]

@@ -16,6 +16,7 @@ from corpus.extract import TrafilaturaExtract
 from corpus.ingest import WarcIngest
 from corpus.inputs import open_input
 from corpus.staging import write_input
+from corpus.storage import Store
 from corpus.stages import Stage, StageChain
 from corpus.urls import registered_domain
 from dedup.stage import DedupSignature
@@ -86,7 +87,7 @@ class HashingReader:
             pass
 
 
-def stage_input(config_json: str, staging_dir: str, file_index: int, location: str) -> dict:
+def stage_input(config_json: str, store: Store, staging_dir: str, file_index: int, location: str) -> dict:
     """Run one input file through every per-document stage and stage the results (see corpus/staging.py)."""
     config = PipelineConfig.model_validate_json(config_json)
     ingest = WarcIngest(config.ingest)
@@ -120,5 +121,5 @@ def stage_input(config_json: str, staging_dir: str, file_index: int, location: s
         "seconds": round(time.perf_counter() - started, 3),
         "stages": {ingest.name: ingest.stats.to_dict(), **{name: st.to_dict() for name, st in chain.stats.items()}},
     }
-    write_input(staging_dir, location, docs, outcomes, summary)
+    write_input(store, staging_dir, location, docs, outcomes, summary)
     return summary
