@@ -36,3 +36,10 @@ def test_scrub_writes_offsets_not_values(tmp_path):
 def test_run_rejects_missing_input(tmp_path, capsys):
     assert main(["run", "--input", str(tmp_path / "none.warc.gz"), "--output", str(tmp_path / "o")]) == 2
     assert "input not found" in capsys.readouterr().err
+
+
+def test_run_refuses_a_directory_that_is_not_a_corpus_root(tmp_path, capsys, sample_crawl):
+    (tmp_path / "notes.txt").write_text("not a corpus")
+    assert main(["run", "--input", sample_crawl.files[0], "--output", str(tmp_path)]) == 2
+    assert "not a corpus output directory" in capsys.readouterr().err
+    assert (tmp_path / "notes.txt").read_text() == "not a corpus"

@@ -15,6 +15,7 @@ import pytest
 
 from corpus.config import PipelineConfig
 from corpus.inputs import InputError, RemoteOptions, ResumableHttpReader, input_size, open_input, resolve_inputs
+from corpus.storage import Store
 from pipelines.worker import stage_input
 
 FAST = RemoteOptions(retries=6, backoff_seconds=0.01, max_backoff_seconds=0.05, timeout_seconds=10)
@@ -109,8 +110,9 @@ def test_http_input_gives_the_same_staged_results_as_the_local_file(http_crawl, 
     base, directory = http_crawl
     name = Path(sample_crawl.files[1]).name
     config = PipelineConfig.load(remote={"retries": 6, "backoff_seconds": 0.01, "start_jitter_seconds": 0.0})
-    remote = stage_input(config.model_dump_json(), str(tmp_path / "remote"), 0, f"{base}/{name}")
-    local = stage_input(config.model_dump_json(), str(tmp_path / "local"), 0, str(directory / name))
+    store = Store(str(tmp_path))
+    remote = stage_input(config.model_dump_json(), store, str(tmp_path / "remote"), 0, f"{base}/{name}")
+    local = stage_input(config.model_dump_json(), store, str(tmp_path / "local"), 0, str(directory / name))
     for key in ("size", "sha256", "records", "documents"):
         assert remote[key] == local[key], key
     assert input_size(f"{base}/{name}", FAST) == (directory / name).stat().st_size
@@ -163,16 +165,17 @@ def test_s3_inputs_through_a_real_s3_server(s3_server, sample_crawl, tmp_path):
 
     options = RemoteOptions(retries=3, backoff_seconds=0.01, s3_endpoint_url=s3_server)
     fs = s3_filesystem(options)
-    fs.mkdir("crawl")
+    fs.mkdir("inputs-test")  # moto keeps its buckets per process: one name per test module
     for f in sample_crawl.files[:2]:
-        fs.put_file(f, f"crawl/2026/{Path(f).name}")
-    found = resolve_inputs(["s3://crawl/2026/*.warc.gz"], options=options)
-    assert found == sorted(f"s3://crawl/2026/{Path(f).name}" for f in sample_crawl.files[:2])
+        fs.put_file(f, f"inputs-test/2026/{Path(f).name}")
+    found = resolve_inputs(["s3://inputs-test/2026/*.warc.gz"], options=options)
+    assert found == sorted(f"s3://inputs-test/2026/{Path(f).name}" for f in sample_crawl.files[:2])
     with open_input(found[0], options) as stream:
         assert stream.read() == Path(sample_crawl.files[0]).read_bytes()
     assert input_size(found[1], options) == Path(sample_crawl.files[1]).stat().st_size
     config = PipelineConfig.load(remote={"s3_endpoint_url": s3_server, "start_jitter_seconds": 0.0})
-    summary = stage_input(config.model_dump_json(), str(tmp_path / "s3"), 0, found[0])
-    local = stage_input(config.model_dump_json(), str(tmp_path / "local"), 0, sample_crawl.files[0])
+    store = Store(str(tmp_path))
+    summary = stage_input(config.model_dump_json(), store, str(tmp_path / "s3"), 0, found[0])
+    local = stage_input(config.model_dump_json(), store, str(tmp_path / "local"), 0, sample_crawl.files[0])
     assert (summary["sha256"], summary["records"], summary["documents"]) == (
         local["sha256"], local["records"], local["documents"])

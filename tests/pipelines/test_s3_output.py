@@ -44,7 +44,7 @@ def test_corpus_root_on_s3(s3_endpoint, sample_crawl, sample_run, tmp_path, monk
     for key, value in CREDENTIALS.items():
         monkeypatch.setenv(key, value)
     fs = s3_filesystem(RemoteOptions(s3_endpoint_url=s3_endpoint))
-    fs.mkdir("crawl")
+    fs.mkdir("crawl")  # moto keeps buckets per process: names differ from other test modules'
     fs.mkdir("corpus")
     for f in sample_crawl.files:
         fs.put_file(f, f"crawl/in/{Path(f).name}")
