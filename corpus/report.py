@@ -100,7 +100,7 @@ th, td {{ border: 1px solid #ccc; padding: 3px 8px; text-align: right; }}
 th:first-child, td:first-child {{ text-align: left; }}
 .kpi {{ display: inline-block; margin-right: 2rem; }} .kpi b {{ font-size: 1.6rem; display: block; }}
 </style></head><body>
-<h1>Run report</h1>
+<h1>Run report: set {html.escape(stats['run'].get('set_id', ''))}</h1>
 <p>Run <code>{html.escape(stats['run']['run_id'])}</code>, eu-corpus {html.escape(stats['run']['version'])},
 master <code>{html.escape(stats['run']['master'])}</code>, {stats['run']['inputs']} input file(s),
 {stats['wall_seconds']:.1f} s wall time.</p>
