@@ -1,10 +1,12 @@
 """Every real WARC/ARC file of the shared evaluation set, whole and damaged: ingest never raises and
-accounts for every record. (../shared/eval/warc is beside the checkout in CI; a user's clone may lack it.)"""
+accounts for every record. (../shared/eval/warc is beside the checkout in CI; elsewhere point
+CORPUS_EVAL_WARC at a copy.)"""
 
 from __future__ import annotations
 
 import io
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,7 @@ from corpus.config import IngestConfig
 from corpus.document import Document, Outcome
 from corpus.ingest import WarcIngest
 
-EVAL = Path(__file__).resolve().parents[2].parent / "shared" / "eval" / "warc"
+EVAL = Path(os.environ.get("CORPUS_EVAL_WARC", Path(__file__).resolve().parents[2].parent / "shared" / "eval" / "warc"))
 FILES = sorted(p for p in EVAL.rglob("*") if p.name.endswith((".warc", ".warc.gz", ".arc", ".arc.gz"))) \
     if EVAL.is_dir() else []
 needs_eval = pytest.mark.skipif(not FILES, reason=f"evaluation WARCs not found at {EVAL}")
