@@ -86,7 +86,7 @@ def _read_jsonl(path: str) -> Iterator[dict]:
                 try:
                     row = json.loads(line)
                 except json.JSONDecodeError as error:
-                    raise SystemExit(f"{path}:{n}: not JSON ({error.msg})")
+                    raise SystemExit(f"{path}:{n}: not JSON ({error.msg})") from None
                 if not isinstance(row, dict) or not isinstance(row.get("text"), str):
                     raise SystemExit(f"{path}:{n}: each row needs a string field 'text'")
                 yield row
