@@ -62,6 +62,7 @@ class ExtractConfig(_Section):
     include_tables: bool = False
     include_comments: bool = False
     min_chars: int = 1
+    timeout_seconds: float | None = 10.0  # per page; a page over it is quarantined (ExtractionTimeout)
 
 
 class LangIdConfig(_Section):

@@ -34,3 +34,17 @@ def test_hostile_html_is_dropped_or_quarantined_never_raised():
         result = chain.run(Document("f", i, str(i), html=html))
         assert isinstance(result, (Document, Outcome))
     assert chain.stats["extract"].docs_in == len(hostile)
+
+
+def test_a_page_that_stalls_the_extractor_is_quarantined_on_time():
+    import time
+
+    class Stalling(TrafilaturaExtract):
+        def _extract_text(self, html, url):
+            time.sleep(30)  # stands in for a pathological page
+
+    chain = StageChain([Stalling(ExtractConfig(timeout_seconds=0.5))])
+    started = time.monotonic()
+    outcome = chain.run(Document("f", 0, "r", html="<p>x</p>"))
+    assert time.monotonic() - started < 5
+    assert outcome.status == "quarantined" and outcome.detail == "ExtractionTimeout"
