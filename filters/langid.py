@@ -58,7 +58,9 @@ class SecondStage:
     groups: tuple[tuple[frozenset, frozenset], ...]  # (EU members, non-EU confusers)
     chars: dict
     words: dict
-    pools: dict  # script -> {non-EU label: EU language whose mass it is (bs/sh/sr -> hr, no -> da, ...)}
+    pools: dict  # script -> {non-EU label: EU language whose mass it is (bs/sh/sr -> hr)}
+    model_weight: float
+    model_groups: tuple[frozenset, ...]
 
     @classmethod
     @lru_cache(maxsize=1)
@@ -70,6 +72,8 @@ class SecondStage:
             {lang: frozenset(c) for lang, c in data["chars"].items() if c},
             {lang: frozenset(w) for lang, w in data["words"].items()},
             {"latin": data["pool_latin"], "cyrillic": data["pool_cyrillic"]},
+            data["second_model"]["weight"],
+            tuple(frozenset(g) for g in data["second_model"]["groups"]),
         )
 
     def evidence(self, lang: str, letters: set[str], tokens: list[str]) -> float:
@@ -102,10 +106,37 @@ class SecondStage:
             return None, p
         tokens = _WORD.findall(lowered)
         scored = {lang: probability.get(lang, 0.0) + self.evidence(lang, letters, tokens) for lang in candidates}
+        # a close call inside a group of look-alikes: lingua, restricted to that group, breaks the tie
+        leader = max(sorted(scored), key=scored.get)
+        close = {lang for lang, score in scored.items() if score >= 0.1}
+        for group in self.model_groups:
+            if leader in group and len(close & group) >= 2:
+                for lang, confidence in second_model_confidences(group, text).items():
+                    target = pool.get(lang, lang)
+                    if target in scored:
+                        scored[target] += self.model_weight * confidence
+                break
         best = max(sorted(scored), key=scored.get)
         if label not in languages and scored[best] < self.others_margin * p:  # real sr/no/ru pages stay out
             return None, p
         return best, scored[best]
+
+
+@lru_cache(maxsize=None)
+def _lingua_detector(group: frozenset):
+    from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
+
+    languages = [Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper())) for code in sorted(group)]
+    return LanguageDetectorBuilder.from_languages(*languages).build()
+
+
+def second_model_confidences(group: frozenset, text: str) -> dict[str, float]:
+    """lingua's confidence per language of the group (its models ship in the wheel; only the group's load)."""
+    try:
+        detector = _lingua_detector(group)
+    except ImportError:  # lingua-language-detector not installed: the letter and word evidence decides
+        return {}
+    return {c.language.iso_code_639_1.name.lower(): c.value for c in detector.compute_language_confidence_values(text)}
 
 
 class FastTextLangId(Stage):
