@@ -111,7 +111,7 @@ class SecondStage:
         close = {lang for lang, score in scored.items() if score >= 0.1}
         for group in self.model_groups:
             if leader in group and len(close & group) >= 2:
-                for lang, confidence in second_model_confidences(group, text).items():
+                for lang, confidence in second_model_confidences(group, text[:_SECOND_MODEL_CHARS]).items():
                     target = pool.get(lang, lang)
                     if target in scored:
                         scored[target] += self.model_weight * confidence
@@ -120,6 +120,10 @@ class SecondStage:
         if label not in languages and scored[best] < self.others_margin * p:  # real sr/no/ru pages stay out
             return None, p
         return best, scored[best]
+
+
+#: lingua's cost grows with the text; a few sentences are enough to tell look-alikes apart
+_SECOND_MODEL_CHARS = 600
 
 
 @lru_cache(maxsize=None)
