@@ -38,8 +38,9 @@ def single_core_stages(files: list[str], config: PipelineConfig) -> dict:
     warm = StageChain(stages)
     ingest = WarcIngest(config.ingest)
     docs = [d for f in files for d in ingest.read_file(f) if isinstance(d, Document)]
-    for d in docs[:50]:  # load every model and most languages' tokenizers before timing
-        warm.run(Document(d.warc_file, d.offset, d.record_id, d.url, d.fetch_date, d.html))
+    for d in docs[:300]:  # load every model, tokenizer and common vocabulary before timing (steady state)
+        warm.run(Document(d.warc_file, d.offset, d.record_id, url=d.url, fetch_date=d.fetch_date,
+                          http_headers=d.http_headers, html=d.html))
     ingest = WarcIngest(config.ingest)
     chain = StageChain(stages)
     start = time.perf_counter()
