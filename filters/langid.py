@@ -154,6 +154,12 @@ class FastTextLangId(Stage):
         import fasttext
 
         self._model = fasttext.load_model(self.config.model_path or bundled_model_path())
+        if self.config.thresholds_file:
+            with open(self.config.thresholds_file, encoding="utf-8") as f:
+                self._thresholds = json.load(f)["thresholds"]
+        else:
+            self._thresholds = json.loads(
+                (resources.files("filters") / "data" / "langid_thresholds.json").read_text("utf-8"))["thresholds"]
 
     def classify(self, text: str) -> LangResult:
         if not self._ready:
@@ -170,7 +176,7 @@ class FastTextLangId(Stage):
         if lang is None:
             return LangResult(None, round(score, 4), top, "not_eu_language")
         score = round(min(score, 1.0), 4)
-        if score < self.config.min_score:
+        if score < self._thresholds.get(lang, self.config.min_score):
             return LangResult(None, score, top, "low_confidence")
         return LangResult(lang, score, top)
 

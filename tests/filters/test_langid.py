@@ -30,9 +30,16 @@ def test_other_languages_are_rejected(lang):
     assert result.detail.startswith(f"{lang}:")
 
 
-def test_low_confidence_and_empty_text():
-    strict = FastTextLangId(LangIdConfig(min_score=0.999))
-    assert strict.classify("ok fine").reason in ("low_confidence", "not_eu_language")
+def test_per_language_floors_and_the_default_floor(tmp_path):
+    text = "This is a short English sentence about the weather today."
+    assert STAGE.classify(text).lang == "en"
+    own = tmp_path / "floors.json"
+    own.write_text('{"thresholds": {"en": 1.01}}')
+    assert FastTextLangId(LangIdConfig(thresholds_file=str(own))).classify(text).reason == "low_confidence"
+    none = tmp_path / "none.json"
+    none.write_text('{"thresholds": {}}')
+    assert FastTextLangId(LangIdConfig(thresholds_file=str(none), min_score=1.01)).classify(text).reason == \
+        "low_confidence"
     assert STAGE.classify("   \n ").reason == "no_text"
 
 
