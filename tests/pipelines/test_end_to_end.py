@@ -69,7 +69,7 @@ def test_output_follows_the_shard_contract(sample_run):
 def test_all_24_languages_are_kept_and_nothing_else(sample_run):
     rows = _all_rows(Path(sample_run.set_dir))
     assert {r["lang"] for r in rows} == set(EU_LANGUAGES)
-    assert all(0.5 <= r["lang_score"] <= 1.0 for r in rows)
+    assert all(0.3 <= r["lang_score"] <= 1.0 for r in rows)  # the lowest per-language floor is 0.3
     # the planted Russian and Turkish pages were identified and dropped
     langid = sample_run.stats["outcomes"]["langid"]["dropped"]
     assert langid.get("not_eu_language", 0) == 4
