@@ -16,7 +16,7 @@ import argparse
 import hashlib
 import json
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 
 from corpus.config import EU_LANGUAGES, LangIdConfig
 from filters.langid import FastTextLangId

@@ -104,22 +104,19 @@ def s3_filesystem(options: RemoteOptions = RemoteOptions()):
 
 def input_size(location: str, options: RemoteOptions = RemoteOptions()) -> int | None:
     """Size in bytes without reading the file (None when it cannot be known)."""
+    import requests
+    from botocore.exceptions import BotoCoreError
+
     try:
         if location.startswith("s3://"):
             return int(s3_filesystem(options).info(location[len("s3://"):])["size"])
         if location.startswith(("http://", "https://")):
-            import requests
-
             response = requests.head(location, allow_redirects=True, timeout=options.timeout_seconds)
             length = response.headers.get("Content-Length")
             return int(length) if response.ok and length else None
         return os.path.getsize(location)
-    except (OSError, ValueError, KeyError):
+    except (OSError, ValueError, KeyError, requests.RequestException, BotoCoreError):
         return None
-    except Exception as error:  # network libraries raise their own errors
-        if type(error).__module__.split(".")[0] in ("requests", "urllib3", "botocore", "aiobotocore", "s3fs"):
-            return None
-        raise
 
 
 def open_input(location: str, options: RemoteOptions = RemoteOptions()) -> BinaryIO:

@@ -170,7 +170,7 @@ class FastTextLangId(Stage):
             return LangResult(None, 0.0, [], "no_text")
         second = SecondStage.load()
         labels, scores = self._model.predict(flat, k=max(self.config.top_k, second.top_k))
-        top = [(label.removeprefix(_LABEL_PREFIX), round(float(score), 4)) for label, score in zip(labels, scores)]
+        top = [(label.removeprefix(_LABEL_PREFIX), round(float(score), 4)) for label, score in zip(labels, scores, strict=True)]
         lang, score = second.resolve(flat, top, self.languages)
         top = top[: self.config.top_k]
         if lang is None:
