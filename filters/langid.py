@@ -6,11 +6,14 @@ downloaded at run time; ``LangIdConfig.model_path`` points at another fastText m
 
 lid.176 confuses Croatian with Bosnian/Serbian, Slovenian with Croatian, Slovak with Czech, Danish with
 Norwegian, Estonian with Finnish, and misses short Irish and Maltese. The second stage
-(``filters/data/langid_second_stage.json``, versioned) re-scores the top-k labels inside groups of
-confusable languages: each EU member gets its fastText probability plus a bonus for letters only it uses
-(ř/ů/ě Czech, ľ/ĺ/ŕ/ô/ä Slovak, ć/đ Croatian, ħ/ġ/ċ Maltese, õ Estonian, ...) and for its function
-words. A non-EU top label (sr, bs, no, gl, ru, ...) is replaced by an EU member of its group only when
-that member's evidence outweighs it; any other non-EU label is rejected.
+(``filters/data/langid_second_stage.json``, versioned) re-scores the candidates: the EU languages in
+lid.176's top-k, the members of the top label's group of look-alikes, and any language whose own
+spellings appear (ħ/għ/il- Maltese, ř/ů/ě Czech, ľ/ĺ/ŕ Slovak, ...). Each candidate gets its fastText
+probability plus a bonus for letters and function words only it uses, minus a penalty where accented text
+lacks letters the language nearly always uses (Czech without ř/ů/ě). When the result is unsure or a
+close call between look-alikes, lingua (a second model shipped in its wheel, restricted to the languages
+still in play so it stays cheap) adds its confidence. A non-EU label (sr, no, gl, ru, ...) wins, and the
+document is rejected, unless an EU member's evidence outweighs it.
 """
 
 from __future__ import annotations
@@ -57,10 +60,13 @@ class SecondStage:
     word_weight: float
     groups: tuple[tuple[frozenset, frozenset], ...]  # (EU members, non-EU confusers)
     chars: dict
+    marks: dict  # lang -> spellings (almost) only it uses; one in the text makes the language a candidate
+    lacks: dict  # lang -> rule: accented text without the letters it nearly always uses counts against it
     words: dict
     pools: dict  # script -> {non-EU label: EU language whose mass it is (bs/sh/sr -> hr)}
     model_weight: float
     model_groups: tuple[frozenset, ...]
+    second_model_below: float  # below this first-stage score the second model is consulted
 
     @classmethod
     @lru_cache(maxsize=1)
@@ -70,21 +76,31 @@ class SecondStage:
             data["top_k"], data["others_margin"], data["char_weight"], data["word_weight"],
             tuple((frozenset(g["eu"]), frozenset(g["others"])) for g in data["groups"]),
             {lang: frozenset(c) for lang, c in data["chars"].items() if c},
+            {lang: tuple(m) for lang, m in data["marks"].items() if m},
+            data["lacks"],
             {lang: frozenset(w) for lang, w in data["words"].items()},
             {"latin": data["pool_latin"], "cyrillic": data["pool_cyrillic"]},
             data["second_model"]["weight"],
             tuple(frozenset(g) for g in data["second_model"]["groups"]),
+            data["second_model"]["consult_below"],
         )
 
-    def evidence(self, lang: str, letters: set[str], tokens: list[str]) -> float:
-        bonus = self.char_weight if letters & self.chars.get(lang, frozenset()) else 0.0
+    def marked(self, lowered: str) -> set[str]:
+        return {lang for lang, marks in self.marks.items() if any(mark in lowered for mark in marks)}
+
+    def evidence(self, lang: str, letters: set[str], tokens: list[str], marked: set[str] = frozenset()) -> float:
+        bonus = self.char_weight if lang in marked or letters & self.chars.get(lang, frozenset()) else 0.0
         words = self.words.get(lang)
         if words and tokens:
             bonus += self.word_weight * min(1.0, sum(t in words for t in tokens) / 3)
+        rule = self.lacks.get(lang)
+        if (rule and len(tokens) >= rule["min_words"] and letters & set(rule["accented"])
+                and not letters & set(rule["letters"])):
+            bonus -= rule["penalty"]
         return bonus
 
     def resolve(self, text: str, top: list[tuple[str, float]], languages: frozenset) -> tuple[str | None, float]:
-        """The EU language and its combined score, or (None, score of the rejected top label)."""
+        """The EU language and its combined score, or (None, score of the winning non-EU label)."""
         lowered = text.lower()
         letters = set(lowered)
         latin = sum("a" <= ch <= "z" for ch in lowered)
@@ -96,29 +112,43 @@ class SecondStage:
             probability[target] = probability.get(target, 0.0) + score
         pooled = sorted(probability.items(), key=lambda kv: -kv[1])
         label, p = pooled[0]
-        groups = [eu for eu, others in self.groups if label in eu or label in others]
-        candidates = {lang for lang, _ in pooled if lang in languages}
-        for eu in groups:
+        groups = [(eu, others) for eu, others in self.groups if label in eu or label in others]
+        if label not in languages and not groups and p >= self.second_model_below:
+            return None, p  # confidently outside the EU and not a look-alike of an EU language
+        marked = self.marked(lowered)
+        candidates = {lang for lang, _ in pooled if lang in languages} | (marked & languages)
+        for eu, _ in groups:
             candidates |= eu & languages
-        if label not in languages and not groups:
-            return None, p
         if not candidates:
             return None, p
         tokens = _WORD.findall(lowered)
-        scored = {lang: probability.get(lang, 0.0) + self.evidence(lang, letters, tokens) for lang in candidates}
-        # a close call inside a group of look-alikes: lingua, restricted to that group, breaks the tie
+        scored = {lang: probability.get(lang, 0.0) + self.evidence(lang, letters, tokens, marked) for lang in candidates}
+        rivals = {lang: score for lang, score in probability.items() if lang not in languages}
         leader = max(sorted(scored), key=scored.get)
         close = {lang for lang, score in scored.items() if score >= 0.1}
-        for group in self.model_groups:
-            if leader in group and len(close & group) >= 2:
-                for lang, confidence in second_model_confidences(group, text[:_SECOND_MODEL_CHARS]).items():
-                    target = pool.get(lang, lang)
-                    if target in scored:
-                        scored[target] += self.model_weight * confidence
-                break
+        in_tie = any(leader in group and len(close & group) >= 2 for group in self.model_groups)
+        # an unsure first stage, or a close call between look-alikes: lingua, restricted to the languages
+        # still in play, gets a say (bounded cost: it only ever compares a handful of languages)
+        if in_tie or scored[leader] < self.second_model_below or label not in languages:
+            in_play = set(candidates) | set(rivals)
+            for _, others in groups:
+                in_play |= others
+            in_play -= set(pool)  # pooled look-alikes (bs/sr -> hr) would only blur a hr/sl call
+            confidences = second_model_confidences(frozenset(in_play), text[:_SECOND_MODEL_CHARS])
+            for lang, confidence in confidences.items():
+                target = pool.get(lang, lang)
+                if target in scored:
+                    scored[target] += self.model_weight * confidence
+                elif target in rivals:
+                    rivals[target] += self.model_weight * confidence
+            if confidences:  # lingua has no model for some (Maltese): it must not count against them
+                for lang in candidates - set(confidences) - {pool.get(code, code) for code in confidences}:
+                    scored[lang] += self.model_weight * max(confidences.values())
         best = max(sorted(scored), key=scored.get)
-        if label not in languages and scored[best] < self.others_margin * p:  # real sr/no/ru pages stay out
-            return None, p
+        if rivals:
+            rival = max(sorted(rivals), key=rivals.get)
+            if scored[best] < self.others_margin * rivals[rival]:  # real sr/no/ru pages stay out
+                return None, min(rivals[rival], 1.0)
         return best, scored[best]
 
 
@@ -126,20 +156,31 @@ class SecondStage:
 _SECOND_MODEL_CHARS = 600
 
 
-@lru_cache(maxsize=None)
-def _lingua_detector(group: frozenset):
-    from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
-
-    languages = [Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper())) for code in sorted(group)]
-    return LanguageDetectorBuilder.from_languages(*languages).build()
-
-
-def second_model_confidences(group: frozenset, text: str) -> dict[str, float]:
-    """lingua's confidence per language of the group (its models ship in the wheel; only the group's load)."""
+@lru_cache(maxsize=1)
+def _lingua_languages() -> dict:
+    """ISO 639-1 code -> lingua Language, for every language lingua ships a model for (not Maltese)."""
     try:
-        detector = _lingua_detector(group)
-    except ImportError:  # lingua-language-detector not installed: the letter and word evidence decides
+        from lingua import Language
+    except ImportError:  # lingua-language-detector not installed: letters and words decide alone
         return {}
+    return {language.iso_code_639_1.name.lower(): language for language in Language.all()}
+
+
+@lru_cache(maxsize=512)
+def _lingua_detector(languages: tuple):
+    from lingua import LanguageDetectorBuilder
+
+    known = _lingua_languages()
+    return LanguageDetectorBuilder.from_languages(*(known[code] for code in languages)).build()
+
+
+def second_model_confidences(in_play: frozenset, text: str) -> dict[str, float]:
+    """lingua's confidence for each language in play that it knows (models load once, per language)."""
+    known = _lingua_languages()
+    languages = tuple(sorted(code for code in in_play if code in known))
+    if len(languages) < 2:
+        return {}
+    detector = _lingua_detector(languages)
     return {c.language.iso_code_639_1.name.lower(): c.value for c in detector.compute_language_confidence_values(text)}
 
 
