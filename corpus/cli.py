@@ -110,7 +110,9 @@ def cmd_detect_lang(args: argparse.Namespace) -> int:
     def annotate(rows):
         for row in rows:
             result = stage.classify(row["text"])
-            yield {**row, "lang": result.lang, "lang_score": result.score}
+            yield {**row, "lang": result.lang, "lang_score": result.score, "lang_reason": result.reason or None,
+                   "lang_top": [[label, score] for label, score in result.top], "lang_shares": result.shares,
+                   "lang_mixed": result.mixed(config.langid.mixed_share)}
 
     n = _write_jsonl(args.output, annotate(_read_jsonl(args.input)))
     _log(f"{n} rows -> {args.output}")

@@ -71,6 +71,10 @@ class LangIdConfig(_Section):
     min_score: float = 0.5  # confidence floor for languages without their own (thresholds_file)
     thresholds_file: str | None = Field(None, description="per-language floors; default filters/data/langid_thresholds.json")
     top_k: int = 3
+    # long documents are judged on several passages, so a page that switches language is seen as mixed
+    passage_chars: int = 600  # a text up to this long is one passage; longer ones are cut into passages
+    max_passages: int = 8  # passages judged per document, spread from start to end
+    mixed_share: float = 0.2  # another language holding this share of the judged text makes it mixed
 
 
 class QualityConfig(_Section):

@@ -24,7 +24,8 @@ class Document:
     text: str = ""
     lang: str | None = None
     lang_score: float = 0.0
-    lang_top: list[tuple[str, float]] = field(default_factory=list)
+    lang_top: list[tuple[str, float]] = field(default_factory=list)  # fastText's top-k (labels, probability)
+    lang_shares: dict[str, float] = field(default_factory=dict)  # label -> share of text (mixed-language pages)
     n_words: int = 0
     pii_counts: dict[str, int] = field(default_factory=dict)
     text_hash: str = ""  # hash of normalised text, for exact dedup

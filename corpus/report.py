@@ -23,7 +23,8 @@ STAGE_ORDER = ["ingest", "optout", "extract", "langid", "quality", "pii", "signa
 
 def build_stats(outcome_counts: list[tuple[str, str, str, int]], stage_stats: dict[str, StageStats],
                 languages: dict[str, dict], timings: dict[str, float], wall_seconds: float, run: dict,
-                pii: dict[str, dict[str, int]] | None = None) -> dict:
+                pii: dict[str, dict[str, int]] | None = None,
+                mixed: dict[str, dict[str, int]] | None = None) -> dict:
     records = {KEPT: 0, DROPPED: 0, QUARANTINED: 0}
     by_stage: dict[str, dict] = defaultdict(lambda: {KEPT: 0, DROPPED: {}, QUARANTINED: {}})
     for status, stage, reason, n in outcome_counts:
@@ -41,6 +42,8 @@ def build_stats(outcome_counts: list[tuple[str, str, str, int]], stage_stats: di
         "stages": {name: stage_stats[name].to_dict() for name in sorted(stage_stats, key=lambda s: order.get(s, 99))},
         "languages": {lang: languages[lang] for lang in sorted(languages)},
         "pii": pii or {},
+        # kept documents whose text is partly in another language: language -> other label -> documents
+        "languages_mixed": {lang: dict(sorted(others.items())) for lang, others in sorted((mixed or {}).items())},
         "timings": {k: round(v, 3) for k, v in timings.items()},
         "wall_seconds": round(wall_seconds, 3),
         "records_per_second": round(read / wall_seconds, 2) if wall_seconds else None,
@@ -89,6 +92,8 @@ def render_report(stats: dict, manifest: dict) -> str:
             pii_by_type[t] += n
     pii_rows = [[lang] + [stats["pii"][lang].get(t, 0) for t in sorted(pii_by_type)] for lang in sorted(stats.get("pii", {}))]
     reason_items = [(f"{r[0]}: {r[2]}", r[3]) for r in drops]
+    mixed_rows = [[lang, other, n] for lang, others in stats.get("languages_mixed", {}).items()
+                  for other, n in others.items()]
     optouts = stats["outcomes"].get("optout", {}).get(DROPPED, {})
     optout_rows = [[OPTOUT_LABELS.get(reason, reason), n] for reason, n in sorted(optouts.items())]
     return f"""<!DOCTYPE html>
@@ -111,6 +116,10 @@ master <code>{html.escape(stats['run']['master'])}</code>, {stats['run']['inputs
 ({rec['kept']} + {rec['dropped']} + {rec['quarantined']} = {rec['read']}).</p>
 <h2>Documents kept per language</h2>{_bars(lang_items)}
 {_table(["language", "documents", "characters", "words", "files"], [[l, t['documents'], t['characters'], t['words'], t.get('files', 0)] for l, t in sorted(langs.items())])}
+<h2>Mixed-language documents (kept)</h2>
+<p>Long documents are judged on several passages; these hold another language in at least the configured
+share of their text (shards: <code>lang_shares</code>; <code>und</code>: no language was sure).</p>
+{_table(["language", "other language", "documents"], mixed_rows) if mixed_rows else "<p><em>none in this run</em></p>"}
 <h2>Why records were dropped or quarantined</h2>{_bars(reason_items, colour="#b5542d")}
 {_table(["stage", "outcome", "reason", "records"], drops)}
 <h2>Opt-outs honoured</h2>

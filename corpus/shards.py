@@ -18,13 +18,15 @@ import pyarrow.parquet as pq
 from corpus.config import ShardConfig
 from corpus.storage import Store
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SHARD_SCHEMA = pa.schema([
     pa.field("doc_id", pa.string(), nullable=False),
     pa.field("text", pa.string(), nullable=False),
     pa.field("lang", pa.string(), nullable=False),
     pa.field("lang_score", pa.float32(), nullable=False),
+    pa.field("lang_top", pa.list_(pa.struct([("label", pa.string()), ("score", pa.float32())]))),
+    pa.field("lang_shares", pa.map_(pa.string(), pa.float32())),
     pa.field("url", pa.string()),
     pa.field("domain", pa.string()),
     pa.field("warc_file", pa.string()),

@@ -31,6 +31,8 @@ DOC_SCHEMA = pa.schema([
     ("text", pa.string()),
     ("lang", pa.string()),
     ("lang_score", pa.float64()),
+    ("lang_top", pa.list_(pa.struct([("label", pa.string()), ("score", pa.float64())]))),
+    ("lang_shares", pa.map_(pa.string(), pa.float64())),
     ("n_chars", pa.int32()),
     ("n_words", pa.int32()),
     ("pii_counts", pa.map_(pa.string(), pa.int32())),

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
@@ -47,6 +47,49 @@ class LangResult:
     score: float
     top: list[tuple[str, float]]
     reason: str = ""  # why rejected: not_eu_language | low_confidence | no_text
+    label: str = ""  # the winning label, EU or not ("und": nothing confident)
+    shares: dict[str, float] = field(default_factory=dict)  # label -> share of the judged text
+
+    def mixed(self, min_share: float) -> list[str]:
+        """Labels other than the document's own that hold at least ``min_share`` of its text."""
+        return sorted(label for label, share in self.shares.items() if label != self.label and share >= min_share)
+
+
+#: label of passages no language was confident about
+UNDETERMINED = "und"
+
+
+def sample_passages(text: str, max_passages: int, passage_chars: int) -> list[tuple[str, int]]:
+    """Split ``text`` into passages of whole paragraphs (short ones merged to at least half of
+    ``passage_chars``) and keep up to ``max_passages`` spread evenly from start to end, each cut to
+    ``passage_chars``. Returns (passage, characters of text it stands for)."""
+    passages: list[str] = []
+    current: list[str] = []
+    size = 0
+    for paragraph in text.split("\n"):
+        paragraph = " ".join(paragraph.split())
+        if not paragraph:
+            continue
+        current.append(paragraph)
+        size += len(paragraph) + 1
+        if size >= passage_chars // 2:
+            passages.append(" ".join(current))
+            current, size = [], 0
+    if current:
+        if passages and size < passage_chars // 4:  # a short tail belongs with what precedes it
+            passages[-1] += " " + " ".join(current)
+        else:
+            passages.append(" ".join(current))
+    if len(passages) > max_passages:
+        step = len(passages) / max_passages
+        passages = [passages[int(i * step + step / 2)] for i in range(max_passages)]
+    return [(p[:passage_chars].rsplit(" ", 1)[0] if len(p) > passage_chars else p, len(p)) for p in passages]
+
+
+def _marks_pattern(marks: list[str]) -> re.Pattern:
+    """One regex for a language's marks; a mark that is a word or clitic ("il-", "ta'") must start a word."""
+    parts = [re.escape(m) if len(m) == 1 else r"(?<![^\W\d_])" + re.escape(m) for m in marks]
+    return re.compile("|".join(parts))
 
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
@@ -76,7 +119,7 @@ class SecondStage:
             data["top_k"], data["others_margin"], data["char_weight"], data["word_weight"],
             tuple((frozenset(g["eu"]), frozenset(g["others"])) for g in data["groups"]),
             {lang: frozenset(c) for lang, c in data["chars"].items() if c},
-            {lang: tuple(m) for lang, m in data["marks"].items() if m},
+            {lang: _marks_pattern(m) for lang, m in data["marks"].items() if m},
             data["lacks"],
             {lang: frozenset(w) for lang, w in data["words"].items()},
             {"latin": data["pool_latin"], "cyrillic": data["pool_cyrillic"]},
@@ -86,21 +129,24 @@ class SecondStage:
         )
 
     def marked(self, lowered: str) -> set[str]:
-        return {lang for lang, marks in self.marks.items() if any(mark in lowered for mark in marks)}
+        return {lang for lang, pattern in self.marks.items() if pattern.search(lowered)}
 
     def evidence(self, lang: str, letters: set[str], tokens: list[str], marked: set[str] = frozenset()) -> float:
         bonus = self.char_weight if lang in marked or letters & self.chars.get(lang, frozenset()) else 0.0
         words = self.words.get(lang)
         if words and tokens:
-            bonus += self.word_weight * min(1.0, sum(t in words for t in tokens) / 3)
+            # full weight at 3 hits in a sentence; in a longer passage function words must make up a
+            # tenth of it (a few Maltese-looking "u", "dan", "se" in a Dutch paragraph prove nothing)
+            bonus += self.word_weight * min(1.0, sum(t in words for t in tokens) / max(3, len(tokens) / 10))
         rule = self.lacks.get(lang)
         if (rule and len(tokens) >= rule["min_words"] and letters & set(rule["accented"])
                 and not letters & set(rule["letters"])):
             bonus -= rule["penalty"]
         return bonus
 
-    def resolve(self, text: str, top: list[tuple[str, float]], languages: frozenset) -> tuple[str | None, float]:
-        """The EU language and its combined score, or (None, score of the winning non-EU label)."""
+    def resolve(self, text: str, top: list[tuple[str, float]],
+                languages: frozenset) -> tuple[str | None, float, str]:
+        """(EU language, combined score, it) or (None, score, the non-EU label that won)."""
         lowered = text.lower()
         letters = set(lowered)
         latin = sum("a" <= ch <= "z" for ch in lowered)
@@ -114,13 +160,13 @@ class SecondStage:
         label, p = pooled[0]
         groups = [(eu, others) for eu, others in self.groups if label in eu or label in others]
         if label not in languages and not groups and p >= self.second_model_below:
-            return None, p  # confidently outside the EU and not a look-alike of an EU language
+            return None, p, label  # confidently outside the EU and not a look-alike of an EU language
         marked = self.marked(lowered)
         candidates = {lang for lang, _ in pooled if lang in languages} | (marked & languages)
         for eu, _ in groups:
             candidates |= eu & languages
         if not candidates:
-            return None, p
+            return None, p, label
         tokens = _WORD.findall(lowered)
         scored = {lang: probability.get(lang, 0.0) + self.evidence(lang, letters, tokens, marked) for lang in candidates}
         rivals = {lang: score for lang, score in probability.items() if lang not in languages}
@@ -148,8 +194,8 @@ class SecondStage:
         if rivals:
             rival = max(sorted(rivals), key=rivals.get)
             if scored[best] < self.others_margin * rivals[rival]:  # real sr/no/ru pages stay out
-                return None, min(rivals[rival], 1.0)
-        return best, scored[best]
+                return None, min(rivals[rival], 1.0), rival
+        return best, scored[best], best
 
 
 #: lingua's cost grows with the text; a few sentences are enough to tell look-alikes apart
@@ -203,29 +249,58 @@ class FastTextLangId(Stage):
                 (resources.files("filters") / "data" / "langid_thresholds.json").read_text("utf-8"))["thresholds"]
 
     def classify(self, text: str) -> LangResult:
+        """The language of a text: a short one is judged whole; a long one on up to ``max_passages``
+        passages spread over it, the label with the largest share of text winning."""
         if not self._ready:
             self.setup()
             self._ready = True
-        flat = " ".join(text.split())  # fastText predicts one line
+        if len(text) <= self.config.passage_chars:
+            result = self._classify_passage(" ".join(text.split()))  # fastText predicts one line
+            return LangResult(result.lang, result.score, result.top, result.reason, result.label,
+                              {result.label: 1.0} if result.label else {})
+        passages = sample_passages(text, self.config.max_passages, self.config.passage_chars)
+        if len(passages) == 1:
+            return self.classify(passages[0][0])
+        judged = [(self._classify_passage(passage), weight) for passage, weight in passages]
+        total = sum(weight for _, weight in judged)
+        shares: dict[str, float] = {}
+        probabilities: dict[str, float] = {}
+        for result, weight in judged:
+            shares[result.label] = shares.get(result.label, 0.0) + weight / total
+            for label, p in result.top:
+                probabilities[label] = probabilities.get(label, 0.0) + p * weight / total
+        shares = {label: round(share, 4) for label, share in sorted(shares.items(), key=lambda kv: (-kv[1], kv[0]))}
+        label = next(iter(shares))  # largest share; ties go to the alphabetically first label
+        top = sorted(((lab, round(p, 4)) for lab, p in probabilities.items()), key=lambda kv: (-kv[1], kv[0]))
+        top = top[: self.config.top_k]
+        mine = [(result, weight) for result, weight in judged if result.label == label]
+        score = round(sum(r.score * w for r, w in mine) / sum(w for _, w in mine), 4)
+        if label in self.languages:
+            return LangResult(label, score, top, "", label, shares)
+        reason = "low_confidence" if label == UNDETERMINED else "not_eu_language"
+        return LangResult(None, score, top, reason, label, shares)
+
+    def _classify_passage(self, flat: str) -> LangResult:
         if not flat:
-            return LangResult(None, 0.0, [], "no_text")
+            return LangResult(None, 0.0, [], "no_text", "")
         second = SecondStage.load()
         labels, scores = self._model.predict(flat, k=max(self.config.top_k, second.top_k))
         top = [(label.removeprefix(_LABEL_PREFIX), round(float(score), 4)) for label, score in zip(labels, scores, strict=True)]
-        lang, score = second.resolve(flat, top, self.languages)
+        lang, score, label = second.resolve(flat, top, self.languages)
         top = top[: self.config.top_k]
         if lang is None:
-            return LangResult(None, round(score, 4), top, "not_eu_language")
+            return LangResult(None, round(min(score, 1.0), 4), top, "not_eu_language", label)
         score = round(min(score, 1.0), 4)
         if score < self._thresholds.get(lang, self.config.min_score):
-            return LangResult(None, score, top, "low_confidence")
-        return LangResult(lang, score, top)
+            return LangResult(None, score, top, "low_confidence", UNDETERMINED)
+        return LangResult(lang, score, top, "", lang)
 
     def process(self, doc: Document) -> Document | Drop:
         result = self.classify(doc.text)
-        doc.lang_top = result.top
+        doc.lang_top, doc.lang_shares = result.top, result.shares
         if result.lang is None:
-            label, score = result.top[0] if result.top else ("", 0.0)
-            return Drop(result.reason, f"{label}:{score:.2f}")
+            label = result.label if result.label and result.label != UNDETERMINED else \
+                (result.top[0][0] if result.top else "")
+            return Drop(result.reason, f"{label}:{result.score:.2f}")
         doc.lang, doc.lang_score = result.lang, result.score
         return doc

@@ -223,6 +223,11 @@ def run_pipeline(inputs: list[str], output: str, config: PipelineConfig, spark: 
         for r in (kept.select("lang", F.explode("pii_counts").alias("type", "n"))
                   .groupBy("lang", "type").agg(F.sum("n").alias("n")).collect()):
             pii.setdefault(r["lang"], {})[r["type"]] = int(r["n"])
+        mixed: dict[str, dict[str, int]] = {}
+        for r in (kept.select("lang", F.explode("lang_shares").alias("other", "share"))
+                  .where((F.col("other") != F.col("lang")) & (F.col("share") >= config.langid.mixed_share))
+                  .groupBy("lang", "other").agg(F.count(F.lit(1)).alias("n")).collect()):
+            mixed.setdefault(r["lang"], {})[r["other"]] = int(r["n"])
         timings["dedup"] = time.time() - t0
 
         # 3. shards: per language ceil(n / rows_per_file) files, rows spread and ordered by seeded hashes
@@ -254,7 +259,7 @@ def run_pipeline(inputs: list[str], output: str, config: PipelineConfig, spark: 
         run_info = {"run_id": run_id, "set_id": set_id, "version": __version__,
                     "created": datetime.now(timezone.utc).isoformat(), "inputs": len(set_inputs),
                     "master": sc.master}
-        stats = build_stats(outcome_counts, stage_stats, totals, timings, time.time() - started, run_info, pii)
+        stats = build_stats(outcome_counts, stage_stats, totals, timings, time.time() - started, run_info, pii, mixed)
         stats["inputs"] = inputs_info
         manifest = build_manifest(shard_files, totals, run_info)
         if stats["records"]["kept"] != manifest["totals"]["documents"]:  # never publish a run that lost rows

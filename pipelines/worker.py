@@ -52,6 +52,8 @@ def doc_row(doc: Document, file_index: int) -> dict:
         "doc_id": doc.doc_id, "file_index": file_index, "offset": doc.offset, "warc_file": doc.warc_file,
         "warc_record_id": doc.record_id, "url": doc.url, "domain": registered_domain(doc.url),
         "fetch_date": doc.fetch_date or None, "text": doc.text, "lang": doc.lang, "lang_score": doc.lang_score,
+        "lang_top": [{"label": label, "score": score} for label, score in doc.lang_top],
+        "lang_shares": doc.lang_shares,
         "n_chars": len(doc.text), "n_words": doc.n_words, "pii_counts": doc.pii_counts,
         "text_hash": doc.text_hash, "band_hashes": doc.band_hashes,
     }

@@ -17,6 +17,18 @@ def test_detect_lang(tmp_path):
     out = read_jsonl(dst)
     assert [(r["id"], r["lang"]) for r in out] == [(1, "sl"), (2, None), (3, "mt")]
     assert all(0 < r["lang_score"] <= 1 for r in out)
+    assert out[1]["lang_reason"] == "not_eu_language" and out[1]["lang_top"][0][0] == "ru"
+    assert all(len(r["lang_top"]) == 3 and r["lang_mixed"] == [] for r in out)
+
+
+def test_detect_lang_reports_mixed_documents(tmp_path):
+    de, en = load_texts("de")["sentences"], load_texts("en")["sentences"]
+    text = "\n".join([" ".join(de[i:i + 3]) for i in range(0, 18, 3)] + [" ".join(en[i:i + 3]) for i in range(0, 9, 3)])
+    src, dst = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text(json.dumps({"text": text}, ensure_ascii=False))
+    assert main(["detect-lang", "--input", str(src), "--output", str(dst)]) == 0
+    (row,) = read_jsonl(dst)
+    assert row["lang"] == "de" and row["lang_mixed"] == ["en"] and set(row["lang_shares"]) == {"de", "en"}
 
 
 def test_scrub_writes_offsets_not_values(tmp_path):

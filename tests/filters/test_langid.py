@@ -77,3 +77,49 @@ def test_second_stage_rules_on_given_scores():
 ])
 def test_non_eu_neighbours_stay_out(text):
     assert STAGE.classify(text).lang is None
+
+
+def _paragraphs(lang: str, n: int, seed: int) -> list[str]:
+    sentences = load_texts(lang)["sentences"]
+    rng = random.Random(seed)
+    return [" ".join(rng.sample(sentences, 3)) for _ in range(n)]
+
+
+def test_long_document_is_judged_on_passages_spread_over_it():
+    from filters.langid import sample_passages
+
+    paragraphs = [f"paragraph {i} " + "word " * 60 for i in range(40)]
+    passages = sample_passages("\n".join(paragraphs), max_passages=8, passage_chars=600)
+    assert len(passages) == 8
+    assert all(len(p) <= 600 for p, _ in passages)
+    numbers = [int(p.split()[1]) for p, _ in passages]
+    assert numbers == sorted(numbers) and numbers[0] < 5 and numbers[-1] > 35  # start to end, in order
+    # short lines are merged into passages rather than judged one by one
+    merged = sample_passages("\n".join(["Ja.", "Nein.", "Vielleicht morgen."] * 30), 8, 600)
+    assert all(len(p) >= 150 for p, _ in merged[:-1])
+
+
+def test_mixed_language_document_is_detected_and_reported():
+    text = "\n".join(_paragraphs("de", 6, 1) + _paragraphs("en", 3, 2))
+    result = STAGE.classify(text)
+    assert result.lang == "de" and result.label == "de"
+    assert set(result.shares) == {"de", "en"} and result.shares["de"] > result.shares["en"] >= 0.2
+    assert abs(sum(result.shares.values()) - 1) < 1e-3
+    assert result.mixed(0.2) == ["en"]
+    assert [label for label, _ in result.top][:2] == ["de", "en"]
+
+
+def test_document_mostly_outside_the_eu_is_rejected_even_with_eu_paragraphs():
+    text = "\n".join(_paragraphs("ru", 6, 3) + _paragraphs("fi", 2, 4))
+    doc = Document("f", 0, "r", text=text)
+    outcome = STAGE(doc)
+    assert isinstance(outcome, Drop) and outcome.reason == "not_eu_language" and outcome.detail.startswith("ru:")
+    assert doc.lang_shares["ru"] > doc.lang_shares["fi"] > 0
+
+
+@pytest.mark.parametrize("lang", EU_LANGUAGES)
+def test_single_language_documents_are_not_mixed(lang):
+    text = "\n".join(_paragraphs(lang, 10, 5))
+    result = STAGE.classify(text)
+    assert result.lang == lang, result.shares
+    assert result.mixed(0.2) == [], result.shares

@@ -70,6 +70,10 @@ def test_all_24_languages_are_kept_and_nothing_else(sample_run):
     rows = _all_rows(Path(sample_run.set_dir))
     assert {r["lang"] for r in rows} == set(EU_LANGUAGES)
     assert all(0.3 <= r["lang_score"] <= 1.0 for r in rows)  # the lowest per-language floor is 0.3
+    # top-k labels and per-language shares of text travel with every row; the sample pages are not mixed
+    assert all(len(r["lang_top"]) == 3 and r["lang_top"][0]["score"] >= r["lang_top"][-1]["score"] for r in rows)
+    assert all(max(dict(r["lang_shares"]), key=dict(r["lang_shares"]).get) == r["lang"] for r in rows)
+    assert sample_run.stats["languages_mixed"] == {}
     # the planted Russian and Turkish pages were identified and dropped
     langid = sample_run.stats["outcomes"]["langid"]["dropped"]
     assert langid.get("not_eu_language", 0) == 4
