@@ -78,18 +78,13 @@ class LangIdConfig(_Section):
 
 
 class QualityConfig(_Section):
-    """datatrove's Gopher and FineWeb filters, with their published defaults."""
+    """Which rule sets run; their thresholds are per language in versioned data files (filters/quality.py)."""
 
     gopher_repetition: bool = True
     gopher_quality: bool = True
+    c4_lines: bool = True
     fineweb_quality: bool = True
-    min_doc_words: int | None = 50
-    max_doc_words: int | None = 100_000
-    min_stop_words: int | None = 2
-    line_punct_thr: float = 0.12
-    short_line_thr: float = 0.67
-    char_duplicates_ratio: float = 0.01
-    new_line_ratio: float = 0.3
+    thresholds_dir: str | None = Field(None, description="own <lang>.json/default.json; default filters/data/quality")
 
 
 class PiiConfig(_Section):

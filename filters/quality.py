@@ -1,19 +1,44 @@
-"""Quality: datatrove's Gopher repetition, Gopher quality and FineWeb line filters, per language.
+"""Quality: Gopher repetition, Gopher quality, C4 line rules and FineWeb line rules, per language.
 
-Each language gets its own word tokenizer (datatrove's assignment, spaCy-based) and stop-word list
-(spaCy's for 23 languages; Maltese, which spaCy lacks, from ``filters/data/stopwords_mt.txt``).
+The rules and their definitions are datatrove's (the statistics are computed with datatrove's own helper
+functions), the thresholds are per language in the FineWeb-2 manner: ``filters/data/quality/<lang>.json``
+(versioned; ``default.json`` holds the published Gopher/C4/FineWeb values, a language file overrides what
+differs for it, see ``scripts/calibrate_quality.py``). Each language has its own word tokenizer
+(datatrove's assignment, spaCy-based; Maltese by hand, see filters/tokenizers.py) and stop-word list
+(spaCy's for 23 languages; Maltese from ``filters/data/stopwords_mt.txt``).
+
+Written here rather than by chaining datatrove's three filter classes because (1) a dropped document must
+record the measured value next to the rule, and datatrove's filters return only the rule's name, and (2)
+each of those classes tokenizes the document again; here words are computed once.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
+import re
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
+
+import numpy as np
+from datatrove.pipeline.filters.gopher_repetition_filter import (
+    find_all_duplicate,
+    find_duplicates,
+    find_top_duplicate,
+    get_n_grams,
+)
+from datatrove.utils.text import TERMINAL_PUNCTUATION
 
 from corpus.config import QualityConfig
 from corpus.document import Document, Drop
 from corpus.stages import Stage
 
+_TERMINAL = tuple(TERMINAL_PUNCTUATION)
+_PARAGRAPHS = re.compile(r"\n{2,}")
+_LINES = re.compile("\n+")
+_SENTENCE_END = re.compile(r"[.!?。！？;;]+(?=\s|$)")
 
 
 @lru_cache(maxsize=None)
@@ -44,11 +69,135 @@ def count_words(text: str, lang: str) -> int:
     return len(word_tokenizer(lang).word_tokenize(text))
 
 
-class _LowercaseStopWords(frozenset):
-    """Gopher compares raw tokens with the list; matching case-insensitively keeps sentence-initial stop words."""
+@lru_cache(maxsize=None)
+def thresholds(lang: str, directory: str | None = None) -> dict:
+    """``default.json`` with ``<lang>.json`` laid over it (section by section)."""
+    def read(name: str) -> dict:
+        if directory:
+            path = Path(directory) / name
+            return json.loads(path.read_text("utf-8")) if path.is_file() else {}
+        data = resources.files("filters") / "data" / "quality" / name
+        return json.loads(data.read_text("utf-8")) if data.is_file() else {}
 
-    def intersection(self, words):  # type: ignore[override]
-        return frozenset.intersection(self, {w.lower() for w in words})
+    merged = {section: dict(values) for section, values in read("default.json")["thresholds"].items()}
+    for section, values in read(f"{lang}.json").get("thresholds", {}).items():
+        merged.setdefault(section, {}).update(values)
+    return merged
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A failed rule: its name, the measured value and the limit it crossed."""
+
+    rule: str
+    value: float
+    limit: float
+    above: bool  # True: value > limit failed; False: value < limit failed
+
+    def drop(self) -> Drop:
+        return Drop(self.rule, f"{self.value:.4g} {'>' if self.above else '<'} {self.limit:g}")
+
+
+def _over(rule: str, value: float, limit: float | None) -> Verdict | None:
+    return Verdict(rule, value, limit, True) if limit is not None and value > limit else None
+
+
+def _under(rule: str, value: float, limit: float | None) -> Verdict | None:
+    return Verdict(rule, value, limit, False) if limit is not None and value < limit else None
+
+
+def gopher_repetition(text: str, words: list[str], t: dict) -> Verdict | None:
+    """Gopher (Rae et al. 2021, table A1): duplicated paragraphs, lines and n-grams, as shares of the text."""
+    paragraphs = _PARAGRAPHS.split(text.strip())
+    dup, dup_chars = find_duplicates(paragraphs)
+    verdict = (_over("gopher_rep_dup_para_frac", dup / len(paragraphs), t.get("dup_para_frac"))
+               or _over("gopher_rep_dup_para_char_frac", dup_chars / len(text), t.get("dup_para_char_frac")))
+    if verdict:
+        return verdict
+    lines = _LINES.split(text)
+    dup, dup_chars = find_duplicates(lines)
+    verdict = (_over("gopher_rep_dup_line_frac", dup / len(lines), t.get("dup_line_frac"))
+               or _over("gopher_rep_dup_line_char_frac", dup_chars / len(text), t.get("dup_line_char_frac")))
+    if verdict:
+        return verdict
+    for n, limit in sorted((int(n), v) for n, v in t.get("top_n_grams", {}).items()):
+        n_grams = get_n_grams(words, n)
+        if n_grams and (verdict := _over(f"gopher_rep_top_{n}_gram", find_top_duplicate(n_grams) / len(text), limit)):
+            return verdict
+    for n, limit in sorted((int(n), v) for n, v in t.get("dup_n_grams", {}).items()):
+        if verdict := _over(f"gopher_rep_duplicated_{n}_n_grams", find_all_duplicate(words, n) / len(text), limit):
+            return verdict
+    return None
+
+
+def gopher_quality(text: str, words: list[str], t: dict, stops: frozenset[str]) -> Verdict | None:
+    """Gopher's quality rules: length, mean word length, symbols, bullets, ellipses, alphabetic words, stop words."""
+    n = len(words)
+    verdict = (_under("gopher_short_doc", n, t.get("min_doc_words"))
+               or _over("gopher_long_doc", n, t.get("max_doc_words")))
+    if verdict or not n:
+        return verdict or Verdict("gopher_short_doc", 0, t.get("min_doc_words") or 1, False)
+    mean_length = float(np.mean([len(w) for w in words]))
+    lines = text.splitlines() or [""]
+    return (_under("gopher_below_avg_threshold", mean_length, t.get("min_avg_word_length"))
+            or _over("gopher_above_avg_threshold", mean_length, t.get("max_avg_word_length"))
+            or _over("gopher_too_many_hashes", text.count("#") / n, t.get("max_symbol_word_ratio"))
+            or _over("gopher_too_many_ellipsis", (text.count("...") + text.count("…")) / n,
+                     t.get("max_symbol_word_ratio"))
+            or _over("gopher_too_many_bullets",
+                     sum(s.lstrip().startswith(("•", "-")) for s in lines) / len(lines), t.get("max_bullet_lines_ratio"))
+            or _over("gopher_too_many_end_ellipsis",
+                     sum(s.rstrip().endswith(("...", "…")) for s in lines) / len(lines), t.get("max_ellipsis_lines_ratio"))
+            or _under("gopher_below_alpha_threshold", sum(any(c.isalpha() for c in w) for w in words) / n,
+                      t.get("min_alpha_words_ratio"))
+            or _under("gopher_enough_stop_words", len(stops.intersection(w.lower() for w in words)),
+                      t.get("min_stop_words")))
+
+
+def c4_lines(text: str, t: dict) -> tuple[str, Verdict | None]:
+    """C4's rules (Raffel et al. 2020) as FineWeb applies them (no terminal-punctuation rule): drops lines
+    with a word over ``max_word_length``, under ``min_words_per_line`` words, naming javascript or a
+    cookie/privacy/terms phrase of the language; drops the page for "lorem ipsum", a curly bracket, or
+    fewer than ``min_num_sentences`` sentences left. Returns the cleaned text."""
+    phrases = tuple(p.lower() for p in t.get("policy_phrases", ()))
+    max_word, min_words = t.get("max_word_length"), t.get("min_words_per_line") or 0
+    kept, sentences = [], 0
+    for line in text.splitlines():
+        line = line.strip()
+        tokens = line.split()
+        if max_word and any(len(token) > max_word for token in tokens):
+            continue
+        if len(tokens) < min_words:
+            continue
+        lowered = line.lower()
+        if t.get("lorem_ipsum") and "lorem ipsum" in lowered:
+            return text, Verdict("c4_lorem_ipsum", 1, 0, True)
+        if t.get("javascript") and "javascript" in lowered:
+            continue
+        if t.get("curly_bracket") and "{" in line:
+            return text, Verdict("c4_curly_bracket", 1, 0, True)
+        if phrases and any(p in lowered for p in phrases):
+            continue
+        sentences += max(1, len(_SENTENCE_END.findall(line)))
+        kept.append(line)
+    cleaned = "\n".join(kept)
+    return cleaned, _under("c4_too_few_sentences", sentences, t.get("min_num_sentences"))
+
+
+def fineweb_lines(text: str, words: list[str], t: dict) -> Verdict | None:
+    """FineWeb's line rules (Penedo et al. 2024): terminal punctuation, short lines, duplicated line
+    characters, newlines per word."""
+    lines = [line for line in text.split("\n") if line.strip()]
+    if not lines:
+        return Verdict("fineweb_empty", 0, 1, False)
+    short = t.get("short_line_length", 30)
+    return (_under("fineweb_line_punct_ratio", sum(line.endswith(_TERMINAL) for line in lines) / len(lines),
+                   t.get("line_punct_thr"))
+            or _over("fineweb_short_line_ratio", sum(len(line) <= short for line in lines) / len(lines),
+                     t.get("short_line_thr"))
+            or _over("fineweb_char_dup_ratio", find_duplicates(lines)[1] / max(1, len(text.replace("\n", ""))),
+                     t.get("char_duplicates_ratio"))
+            or _over("fineweb_list_ratio", text.count("\n") / max(1, len(words)), t.get("new_line_ratio")))
 
 
 class QualityFilter(Stage):
@@ -56,54 +205,28 @@ class QualityFilter(Stage):
 
     def __init__(self, config: QualityConfig):
         self.config = config
-        self._filters: dict[str, list] = {}
-
-    def setup(self) -> None:
-        from datatrove.data import Document as DatatroveDocument
-
-        self._dt_document = DatatroveDocument
-
-    def filters_for(self, lang: str) -> list:
-        if lang not in self._filters:
-            from datatrove.pipeline.filters import (
-                FineWebQualityFilter,
-                GopherQualityFilter,
-                GopherRepetitionFilter,
-            )
-
-            c, tokenizer = self.config, word_tokenizer(lang)
-            chain = []
-            if c.gopher_repetition:
-                chain.append(("gopher_rep", GopherRepetitionFilter(language=tokenizer)))
-            if c.gopher_quality:
-                gopher = GopherQualityFilter(
-                    min_doc_words=c.min_doc_words,
-                    max_doc_words=c.max_doc_words,
-                    min_stop_words=c.min_stop_words,
-                    stop_words=list(stop_words(lang)),
-                    language=tokenizer,
-                )
-                gopher.stop_words = _LowercaseStopWords(gopher.stop_words)
-                chain.append(("gopher", gopher))
-            if c.fineweb_quality:
-                chain.append(("fineweb", FineWebQualityFilter(
-                    line_punct_thr=c.line_punct_thr,
-                    short_line_thr=c.short_line_thr,
-                    char_duplicates_ratio=c.char_duplicates_ratio,
-                    new_line_ratio=c.new_line_ratio,
-                    language=tokenizer,
-                )))
-            self._filters[lang] = chain
-        return self._filters[lang]
 
     def process(self, doc: Document) -> Document | Drop:
-        lang = doc.lang or "en"
-        dt_doc = self._dt_document(text=doc.text, id=doc.doc_id)
-        for prefix, quality_filter in self.filters_for(lang):
-            verdict = quality_filter.filter(dt_doc)
-            if verdict is not True and verdict is not None:
-                reason = verdict[1] if isinstance(verdict, tuple) else "rejected"
-                # datatrove's reasons: "gopher_short_doc", "top_4_gram", "line_punct_ratio", ...: one namespace
-                return Drop(reason if reason.startswith(prefix) else f"{prefix}_{reason}")
-        doc.n_words = count_words(doc.text, lang)
+        # FineWeb's order: Gopher's rules see the page as extracted; C4 then removes lines; FineWeb's line
+        # rules see what C4 left, which is also the text kept
+        lang, c = doc.lang or "en", self.config
+        t = thresholds(lang, c.thresholds_dir)
+        tokenizer = word_tokenizer(lang)
+        text = doc.text
+        if not text.strip():
+            return Drop("gopher_short_doc", "0 words")
+        words = tokenizer.word_tokenize(text)
+        verdict = ((c.gopher_repetition and gopher_repetition(text, words, t["gopher_repetition"]))
+                   or (c.gopher_quality and gopher_quality(text, words, t["gopher_quality"], stop_words(lang))))
+        if verdict:
+            return verdict.drop()
+        if c.c4_lines:
+            cleaned, verdict = c4_lines(text, t["c4"])
+            if verdict:
+                return verdict.drop()
+            if cleaned != text:
+                text, words = cleaned, tokenizer.word_tokenize(cleaned)
+        if c.fineweb_quality and (verdict := fineweb_lines(text, words, t["fineweb"])):
+            return verdict.drop()
+        doc.text, doc.n_words = text, len(words)
         return doc

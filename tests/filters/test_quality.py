@@ -1,8 +1,11 @@
 """Quality filters per language: clean text passes in all 24 languages, junk is dropped with a named reason."""
 
 import random
+from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from corpus.config import EU_LANGUAGES, QualityConfig
 from corpus.document import Document, Drop
@@ -69,3 +72,92 @@ def test_tokenizer_vocabulary_is_rebuilt_so_memory_stays_bounded():
     results = [tokenizer.word_tokenize(f"Das ist Satz Nummer {i}, nicht mehr.") for i in range(3)]
     assert results[2] == ["Das", "ist", "Satz", "Nummer", "2", "nicht", "mehr"]
     assert tokenizer.inner.tokenizer is not first
+
+
+def test_every_drop_records_the_rule_and_the_measured_value():
+    text = " ".join(load_texts("en")["sentences"][:2])
+    n = count_words(text, "en")
+    assert n < 50
+    short = STAGE(Document("f", 0, "r", text=text, lang="en"))
+    assert short.reason == "gopher_short_doc" and short.detail == f"{n} < 50"
+    spam = STAGE(Document("f", 0, "r", text="\n".join(["Buy cheap watches now, best price, buy now."] * 30), lang="en"))
+    value, op, limit = spam.detail.split()
+    assert spam.reason == "gopher_rep_dup_para_char_frac" or op == ">" and float(value) > float(limit)
+
+
+@pytest.mark.parametrize("lang", EU_LANGUAGES)
+def test_thresholds_are_per_language_data_files(lang):
+    from filters.quality import thresholds
+
+    t = thresholds(lang)
+    assert set(t) == {"gopher_repetition", "gopher_quality", "c4", "fineweb"}
+    assert 30 <= t["gopher_quality"]["min_doc_words"] <= 55
+    assert t["gopher_quality"]["min_avg_word_length"] < t["gopher_quality"]["max_avg_word_length"]
+    assert "privacy policy" in t["c4"]["policy_phrases"]  # C4's English phrases stay in every language
+
+
+def test_longer_words_languages_get_lower_word_floors():
+    from filters.quality import thresholds
+
+    assert thresholds("fi")["gopher_quality"]["min_doc_words"] < thresholds("en")["gopher_quality"]["min_doc_words"]
+    # 45 Finnish words of ordinary prose are a page; the English floor of 50 would drop it
+    text = " ".join(load_texts("fi")["sentences"])
+    words = word_tokenizer("fi").word_tokenize(text)[:45]
+    article = "\n".join(" ".join(words[i:i + 9]) + "." for i in range(0, 45, 9))
+    assert not (isinstance(r := STAGE(Document("f", 0, "r", text=article, lang="fi")), Drop) and
+                r.reason == "gopher_short_doc")
+
+
+def test_c4_lines_drop_cookie_banners_in_the_pages_language():
+    body = _article("de")
+    text = body + "\nDiese Website verwendet Cookies, um Ihnen das beste Erlebnis zu bieten.\nJa klar."
+    doc = STAGE(Document("f", 0, "r", text=text, lang="de"))
+    assert isinstance(doc, Document) and "Cookies" not in doc.text and "Ja klar" not in doc.text
+    assert doc.text.splitlines() == body.splitlines()
+    curly = STAGE(Document("f", 0, "r", text=body + "\nfunction f() { return 1; }", lang="de"))
+    assert isinstance(curly, Drop) and curly.reason == "c4_curly_bracket"
+
+
+def test_own_thresholds_directory_overrides_the_shipped_files(tmp_path):
+    import json
+
+    from filters.quality import thresholds
+
+    shipped = json.loads((Path(__file__).parents[2] / "filters/data/quality/default.json").read_text())
+    (tmp_path / "default.json").write_text(json.dumps(shipped))
+    (tmp_path / "en.json").write_text(json.dumps({"thresholds": {"gopher_quality": {"min_doc_words": 5000}}}))
+    stage = QualityFilter(QualityConfig(thresholds_dir=str(tmp_path)))
+    result = stage(Document("f", 0, "r", text=_article("en"), lang="en"))
+    assert isinstance(result, Drop) and result.reason == "gopher_short_doc" and result.detail.endswith("< 5000")
+    assert thresholds("en", str(tmp_path))["gopher_quality"]["max_doc_words"] == 100000
+
+
+_EN = load_texts("en")["sentences"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.integers(0, len(_EN) - 1), st.integers(0, 3), st.sampled_from(["", "- ", "• ", "# "]),
+                          st.sampled_from(["", "...", " |", "!"])), min_size=1, max_size=25))
+def test_rules_decide_as_datatrove_does(lines):
+    """Same statistics, same order, same verdicts as datatrove's Gopher and FineWeb filters (English defaults)."""
+    from datatrove.data import Document as DtDocument
+    from datatrove.pipeline.filters import FineWebQualityFilter, GopherQualityFilter, GopherRepetitionFilter
+
+    from filters.quality import fineweb_lines, gopher_quality, gopher_repetition, thresholds
+
+    text = "\n".join(prefix + " ".join([_EN[i]] * (repeat + 1)) + suffix for i, repeat, prefix, suffix in lines)
+    tokenizer = word_tokenizer("en")
+    gopher = GopherQualityFilter(stop_words=list(stop_words("en")), language=tokenizer)
+    gopher.stop_words = frozenset(gopher.stop_words)
+    theirs = None
+    for prefix, dt_filter in [("gopher_rep_", GopherRepetitionFilter(language=tokenizer)), ("", gopher),
+                              ("fineweb_", FineWebQualityFilter(language=tokenizer))]:
+        verdict = dt_filter.filter(DtDocument(text=text, id="x"))
+        if verdict is not True:
+            theirs = prefix + verdict[1]
+            break
+    t, words = thresholds("en"), tokenizer.word_tokenize(text)
+    ours = (gopher_repetition(text, words, t["gopher_repetition"])
+            or gopher_quality(text, words, t["gopher_quality"], frozenset(w.lower() for w in stop_words("en")))
+            or fineweb_lines(text, words, t["fineweb"]))
+    assert (ours.rule if ours else None) == theirs
