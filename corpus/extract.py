@@ -62,6 +62,7 @@ class TrafilaturaExtract(Stage):
             html,
             url=url or None,
             favor_precision=self.config.favor_precision,
+            favor_recall=self.config.favor_recall,
             fast=self.config.fast,
             include_tables=self.config.include_tables,
             include_comments=self.config.include_comments,
