@@ -92,6 +92,8 @@ def _marks_pattern(marks: list[str]) -> re.Pattern:
     return re.compile("|".join(parts))
 
 
+_LATIN = re.compile("[a-z]")
+_CYRILLIC = re.compile("[а-я]")
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 
 
@@ -110,6 +112,7 @@ class SecondStage:
     model_weight: float
     model_groups: tuple[frozenset, ...]
     second_model_below: float  # below this first-stage score the second model is consulted
+    certain_above: float  # an EU top label at least this probable is taken as it is
 
     @classmethod
     @lru_cache(maxsize=1)
@@ -126,6 +129,7 @@ class SecondStage:
             data["second_model"]["weight"],
             tuple(frozenset(g) for g in data["second_model"]["groups"]),
             data["second_model"]["consult_below"],
+            data["certain_above"],
         )
 
     def marked(self, lowered: str) -> set[str]:
@@ -147,11 +151,16 @@ class SecondStage:
     def resolve(self, text: str, top: list[tuple[str, float]],
                 languages: frozenset) -> tuple[str | None, float, str]:
         """(EU language, combined score, it) or (None, score, the non-EU label that won)."""
+        first, first_p = top[0]
+        if first in languages and first_p >= self.certain_above:
+            return first, first_p, first  # nothing to weigh: most passages of most languages end here
         lowered = text.lower()
         letters = set(lowered)
-        latin = sum("a" <= ch <= "z" for ch in lowered)
-        cyrillic = sum("а" <= ch <= "я" for ch in lowered)
-        pool = self.pools["cyrillic" if cyrillic > latin else "latin"]
+        pool = self.pools["latin"]
+        if any(lang in self.pools["latin"] or lang in self.pools["cyrillic"] for lang, _ in top):
+            # only then does the script matter: Latin-script sr counts for hr, Cyrillic sr does not
+            if len(_CYRILLIC.findall(lowered)) > len(_LATIN.findall(lowered)):
+                pool = self.pools["cyrillic"]
         probability: dict[str, float] = {}
         for lang, score in top:  # e.g. Bosnian/Serbian(Latin)/Serbo-Croatian mass counts for Croatian
             target = pool.get(lang, lang)
