@@ -89,7 +89,8 @@ class QualityConfig(_Section):
 
 
 class PiiConfig(_Section):
-    entities: tuple[str, ...] = ("EMAIL_ADDRESS", "PHONE_NUMBER", "IBAN_CODE", "CREDIT_CARD", "IP_ADDRESS")
+    entities: tuple[str, ...] = ("EMAIL_ADDRESS", "PHONE_NUMBER", "IBAN_CODE", "CREDIT_CARD", "IP_ADDRESS",
+                                 "NATIONAL_ID", "TAX_ID", "SOCIAL_SECURITY", "VAT_ID")
     score_threshold: float = 0.4
     placeholder: str = "<{type}>"  # typed placeholders: <EMAIL>, <PHONE>, ...
 

@@ -8,8 +8,11 @@ with Luhn, IPv4/IPv6.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from corpus.config import EU_LANGUAGES
 from corpus.urls import offline_tld_extractor
+from pii.identifiers import COUNTRIES_OF_LANGUAGE, recognizers_for
 
 #: Phone regions searched for national-format numbers in a document of each language. International
 #: numbers (+CC ...) are found for every country whatever the region.
@@ -22,6 +25,22 @@ PHONE_REGIONS: dict[str, tuple[str, ...]] = {
 
 #: spaCy has no Maltese language class: its tokens come from the language-neutral one.
 _SPACY_LANG = {"mt": "xx"}
+
+
+def domain_recognizers(language: str, country: str | None) -> list:
+    """Extra recognizers for a page whose domain belongs to a member state its language does not cover
+    (an English page on a .pt site: Portuguese phone numbers and identifiers)."""
+    if not country or country in COUNTRIES_OF_LANGUAGE.get(language, ()):
+        return []
+    return _domain_recognizers(language, country)
+
+
+@lru_cache(maxsize=None)
+def _domain_recognizers(language: str, country: str) -> list:
+    from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+
+    return [PhoneRecognizer(supported_language=language, supported_regions=(country,)),
+            *recognizers_for((country,), language, vat=False)]
 
 
 def build_analyzer(languages: tuple[str, ...] = EU_LANGUAGES):
@@ -77,6 +96,13 @@ def build_analyzer(languages: tuple[str, ...] = EU_LANGUAGES):
         def is_punct(self, word: str, language: str) -> bool:
             return not any(ch.isalnum() for ch in word)
 
+        def _doc_to_nlp_artifact(self, doc, language: str):
+            # blank pipelines have no lemmatizer: without this, Presidio's context words never match
+            from presidio_analyzer.nlp_engine import NlpArtifacts
+
+            return NlpArtifacts(entities=[], tokens=doc, tokens_indices=[t.idx for t in doc],
+                                lemmas=[t.text.lower() for t in doc], nlp_engine=self, language=language, scores=[])
+
     offline_tld_extractor()  # the e-mail recognizer validates TLDs: use the bundled suffix list
     nlp_engine = BlankSpacyNlpEngine(models=[{"lang_code": lang, "model_name": "blank"} for lang in languages])
     nlp_engine.load()
@@ -87,4 +113,6 @@ def build_analyzer(languages: tuple[str, ...] = EU_LANGUAGES):
         registry.add_recognizer(CreditCardRecognizer(supported_language=lang))
         registry.add_recognizer(IpRecognizer(supported_language=lang))
         registry.add_recognizer(PhoneRecognizer(supported_language=lang, supported_regions=PHONE_REGIONS[lang]))
+        for recognizer in recognizers_for(COUNTRIES_OF_LANGUAGE[lang], lang):
+            registry.add_recognizer(recognizer)
     return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=list(languages))

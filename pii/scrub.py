@@ -20,6 +20,10 @@ TYPE_NAMES = {
     "IBAN_CODE": "IBAN",
     "CREDIT_CARD": "CREDIT_CARD",
     "IP_ADDRESS": "IP_ADDRESS",
+    "NATIONAL_ID": "NATIONAL_ID",  # personal identifiers of the member states (pii/identifiers.py)
+    "TAX_ID": "TAX_ID",
+    "SOCIAL_SECURITY": "SOCIAL_SECURITY",
+    "VAT_ID": "VAT_ID",
 }
 
 
@@ -61,7 +65,12 @@ class PiiScrubber(Stage):
 
         self._analyzer = build_analyzer(self.languages)
 
-    def scrub(self, text: str, lang: str | None) -> ScrubResult:
+    def scrub(self, text: str, lang: str | None, url: str = "") -> ScrubResult:
+        """Scrub ``text``; the page's language and its domain's country choose the phone regions and the
+        national identifiers looked for."""
+        from pii.engine import domain_recognizers
+        from pii.identifiers import country_of_url
+
         if not self._ready:
             self.setup()
             self._ready = True
@@ -71,6 +80,7 @@ class PiiScrubber(Stage):
             language=language,
             entities=list(self.config.entities),
             score_threshold=self.config.score_threshold,
+            ad_hoc_recognizers=domain_recognizers(language, country_of_url(url)) or None,
         )
         spans, pieces, cursor = [], [], 0
         for r in resolve_overlaps(findings):
@@ -82,6 +92,6 @@ class PiiScrubber(Stage):
         return ScrubResult("".join(pieces), spans)
 
     def process(self, doc: Document) -> Document | Drop:
-        result = self.scrub(doc.text, doc.lang)
+        result = self.scrub(doc.text, doc.lang, doc.url)
         doc.text, doc.pii_counts = result.text, result.counts
         return doc

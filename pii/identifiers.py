@@ -1,0 +1,150 @@
+"""Personal identifiers of the EU member states, found by pattern and confirmed by python-stdnum.
+
+A pattern proposes candidates in the spellings people write (spaces, dots, dashes, slashes); stdnum's
+``is_valid`` decides, so checksums, check letters and embedded birth dates are never re-implemented here.
+Identifiers whose checksum lets many random numbers through (a 9-digit number passes the Dutch 11-test one
+time in eleven) start with a low score and need a context word of their language ("BSN", "burgerservice-
+nummer") to reach the reporting threshold; those with check letters or dates in a fixed layout start higher.
+
+Countries with no personal identifier stdnum can validate (CY, HU, LU, MT) are covered by VAT numbers.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from dataclasses import dataclass
+
+#: placeholder types
+NATIONAL_ID, TAX_ID, SOCIAL_SECURITY, VAT_ID = "NATIONAL_ID", "TAX_ID", "SOCIAL_SECURITY", "VAT_ID"
+
+#: score of a valid candidate: without context it must be distinctive enough on its own
+STRONG, WEAK = 0.6, 0.3
+
+
+@dataclass(frozen=True)
+class IdentifierKind:
+    country: str  # ISO 3166-1 alpha-2
+    entity: str
+    module: str  # stdnum module validating it
+    pattern: str
+    score: float
+    context: tuple[str, ...]  # words near it that make it likely (lower-case, the country's languages)
+
+
+_D = r"(?<![\w.,/-])"  # not glued to a preceding word, number or separator
+_E = r"(?![\w/-]|[.,]\d)"  # nor to a following one
+
+IDENTIFIERS: tuple[IdentifierKind, ...] = (
+    IdentifierKind("AT", SOCIAL_SECURITY, "stdnum.at.vnr", _D + r"\d{4} ?\d{6}" + _E, WEAK,
+                   ("sozialversicherungsnummer", "versicherungsnummer", "svnr", "vsnr", "sv-nummer")),
+    IdentifierKind("BE", NATIONAL_ID, "stdnum.be.nn", _D + r"\d{2}[. ]?\d{2}[. ]?\d{2}[- ]?\d{3}[. ]?\d{2}" + _E, WEAK,
+                   ("rijksregisternummer", "nationalregisternummer", "niss", "insz", "rrn")),
+    IdentifierKind("BG", NATIONAL_ID, "stdnum.bg.egn", _D + r"\d{10}" + _E, WEAK,
+                   ("егн", "egn")),
+    IdentifierKind("HR", NATIONAL_ID, "stdnum.hr.oib", _D + r"(?:HR ?)?\d{11}" + _E, WEAK,
+                   ("oib",)),
+    IdentifierKind("CZ", NATIONAL_ID, "stdnum.cz.rc", _D + r"\d{6} ?/ ?\d{3,4}" + _E, STRONG,
+                   ("rodné", "rodne")),
+    IdentifierKind("CZ", NATIONAL_ID, "stdnum.cz.rc", _D + r"\d{9,10}" + _E, WEAK, ("rodné", "rodne")),
+    IdentifierKind("DK", NATIONAL_ID, "stdnum.dk.cpr", _D + r"\d{6}-? ?\d{4}" + _E, WEAK,
+                   ("cpr", "cpr-nummer", "personnummer")),
+    IdentifierKind("EE", NATIONAL_ID, "stdnum.ee.ik", _D + r"[1-6]\d{10}" + _E, WEAK, ("isikukood",)),
+    IdentifierKind("FI", NATIONAL_ID, "stdnum.fi.hetu", _D + r"\d{6}[-+ABCDEFUVWXY]\d{3}[0-9A-Y]" + _E, STRONG,
+                   ("henkilötunnus", "hetu", "personbeteckning")),
+    IdentifierKind("FR", SOCIAL_SECURITY, "stdnum.fr.nir",
+                   _D + r"[12] ?\d{2} ?\d{2} ?(?:\d{2}|2[AB]) ?\d{3} ?\d{3} ?\d{2}" + _E, STRONG,
+                   ("sécurité", "sociale", "securite", "nir", "sécu", "insee")),
+    IdentifierKind("DE", TAX_ID, "stdnum.de.idnr", _D + r"\d{2} ?\d{3} ?\d{3} ?\d{3}" + _E, WEAK,
+                   ("steuer-id", "steuerid", "identifikationsnummer", "steueridentifikationsnummer", "idnr")),
+    IdentifierKind("GR", SOCIAL_SECURITY, "stdnum.gr.amka", _D + r"\d{11}" + _E, WEAK,
+                   ("αμκα", "α.μ.κ.α", "amka", "κοινωνικής", "ασφάλισης")),
+    IdentifierKind("IE", NATIONAL_ID, "stdnum.ie.pps", _D + r"\d{7} ?[A-W][A-IW]?" + _E, WEAK,
+                   ("pps", "ppsn", "phearsanta")),
+    IdentifierKind("IT", TAX_ID, "stdnum.it.codicefiscale",
+                   _D + r"[A-Z]{6}[0-9LMNPQRSTUV]{2}[A-EHLMPR-T][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]" + _E,
+                   STRONG, ("codice", "fiscale")),
+    IdentifierKind("LV", NATIONAL_ID, "stdnum.lv.pvn", _D + r"[0-3]\d[01]\d{3}-?\d{5}" + _E, WEAK,
+                   ("personas",)),
+    IdentifierKind("LT", NATIONAL_ID, "stdnum.lt.asmens", _D + r"[1-6]\d{10}" + _E, WEAK,
+                   ("asmens",)),
+    IdentifierKind("NL", NATIONAL_ID, "stdnum.nl.bsn", _D + r"\d{4}[. ]?\d{2}[. ]?\d{3}" + _E, WEAK,
+                   ("bsn", "burgerservicenummer", "sofinummer")),
+    IdentifierKind("PL", NATIONAL_ID, "stdnum.pl.pesel", _D + r"\d{11}" + _E, WEAK, ("pesel",)),
+    IdentifierKind("PT", NATIONAL_ID, "stdnum.pt.cc", _D + r"\d{8} ?\d ?[A-Z0-9]{2}\d" + _E, STRONG,
+                   ("cartão", "cidadão", "cartao", "cidadao")),
+    IdentifierKind("PT", TAX_ID, "stdnum.pt.nif", _D + r"(?:PT ?)?[123]\d{2} ?\d{3} ?\d{3}" + _E, WEAK,
+                   ("nif", "contribuinte", "fiscal")),
+    IdentifierKind("RO", NATIONAL_ID, "stdnum.ro.cnp", _D + r"[1-9]\d{12}" + _E, STRONG,
+                   ("cnp", "codul")),
+    IdentifierKind("SK", NATIONAL_ID, "stdnum.sk.rc", _D + r"\d{6} ?/ ?\d{3,4}" + _E, STRONG,
+                   ("rodné", "rodne")),
+    IdentifierKind("SI", NATIONAL_ID, "stdnum.si.emso", _D + r"[0-3]\d[01]\d{10}" + _E, STRONG, ("emšo", "emso")),
+    IdentifierKind("ES", NATIONAL_ID, "stdnum.es.dni", _D + r"\d{8}[- ]?[A-Z]" + _E, STRONG, ("dni", "nif")),
+    IdentifierKind("ES", NATIONAL_ID, "stdnum.es.nie", _D + r"[XYZ][- ]?\d{7}[- ]?[A-Z]" + _E, STRONG, ("nie",)),
+    IdentifierKind("SE", NATIONAL_ID, "stdnum.se.personnummer", _D + r"(?:19|20)?\d{6}[-+ ]?\d{4}" + _E, WEAK,
+                   ("personnummer", "personnr", "person-nr")),
+)
+
+#: an EU VAT number written with its country prefix; stdnum.eu.vat validates every member state's format
+VAT_PATTERN = (_D + r"(?:AT|BE|BG|CY|CZ|DE|DK|EE|EL|ES|FI|FR|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK)"
+               r"[ -]?[0-9A-Z](?:[0-9A-Z]|[ .-](?=[0-9A-Z])){6,15}" + _E)
+VAT_CONTEXT = ("vat", "btw", "tva", "iva", "ust-idnr", "mwst", "ddv", "dic", "dič", "pvm", "pvn", "nip", "moms",
+               "áfa", "ddс", "ддс", "φπα", "afm", "alv", "kmkr", "cui")
+
+#: which countries' identifiers are looked for in a document of each language (its domain's country too)
+COUNTRIES_OF_LANGUAGE: dict[str, tuple[str, ...]] = {
+    "bg": ("BG",), "hr": ("HR",), "cs": ("CZ", "SK"), "da": ("DK",), "nl": ("NL", "BE"), "en": ("IE", "MT", "CY"),
+    "et": ("EE",), "fi": ("FI",), "fr": ("FR", "BE", "LU"), "de": ("DE", "AT", "LU", "BE"), "el": ("GR", "CY"),
+    "hu": ("HU",), "ga": ("IE",), "it": ("IT",), "lv": ("LV",), "lt": ("LT",), "mt": ("MT",), "pl": ("PL",),
+    "pt": ("PT",), "ro": ("RO",), "sk": ("SK", "CZ"), "sl": ("SI",), "es": ("ES",), "sv": ("SE", "FI"),
+}
+
+EU_COUNTRIES = ("AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV",
+                "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE")
+
+#: country-code top-level domain -> member state (.gr is Greece; .eu says nothing)
+COUNTRY_OF_TLD = {c.lower(): c for c in EU_COUNTRIES} | {"gr": "GR"}
+
+
+def country_of_url(url: str) -> str | None:
+    """The member state of a URL's country-code top-level domain, if it has one."""
+    host = url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0].rstrip(".").lower()
+    return COUNTRY_OF_TLD.get(host.rsplit(".", 1)[-1]) if "." in host else None
+
+
+def validator(module: str):
+    return importlib.import_module(module).is_valid
+
+
+def recognizers_for(countries: tuple[str, ...], language: str, vat: bool = True) -> list:
+    """Presidio recognizers for the identifiers of ``countries`` (and EU VAT numbers), for ``language``."""
+    from presidio_analyzer import Pattern, PatternRecognizer
+
+    class StdnumRecognizer(PatternRecognizer):
+        """A pattern proposes, stdnum's is_valid disposes."""
+
+        def __init__(self, kind: IdentifierKind | None):
+            self.is_valid = validator(kind.module if kind else "stdnum.eu.vat")
+            name = f"{kind.country}_{kind.module.rsplit('.', 1)[-1].upper()}" if kind else "EU_VAT"
+            super().__init__(
+                supported_entity=kind.entity if kind else VAT_ID,
+                name=f"{name}_{language}",
+                supported_language=language,
+                patterns=[Pattern(name, kind.pattern if kind else VAT_PATTERN, kind.score if kind else STRONG)],
+                context=list(kind.context if kind else VAT_CONTEXT),
+                global_regex_flags=re.DOTALL | re.MULTILINE,  # case matters: "es 1234..." is not a VAT number
+            )
+
+        def validate_result(self, pattern_text: str) -> None:
+            return None  # keep the pattern's score: weak identifiers still need a context word
+
+        def invalidate_result(self, pattern_text: str) -> bool:
+            try:
+                return not self.is_valid(pattern_text)
+            except Exception:  # stdnum raises on shapes it cannot even compact: not an identifier
+                return True
+
+    wanted = set(countries)
+    found = [StdnumRecognizer(kind) for kind in IDENTIFIERS if kind.country in wanted]
+    return found + ([StdnumRecognizer(None)] if vat else [])

@@ -1,0 +1,114 @@
+"""National identifiers of every member state: valid ones (check characters generated here with stdnum as
+the oracle, never real people's numbers) are scrubbed in context; the same numbers with a wrong check
+character are left alone."""
+
+import string
+
+import pytest
+
+from corpus.config import PiiConfig
+from pii.identifiers import country_of_url, validator
+from pii.scrub import PiiScrubber
+
+SCRUBBER = PiiScrubber(PiiConfig())
+
+# country, language, stdnum module, printed form with "?" for the check character(s), sentence with {id}
+CASES = [
+    ("AT", "de", "stdnum.at.vnr", "123? 010180", "Meine Sozialversicherungsnummer ist {id}."),
+    ("BE", "nl", "stdnum.be.nn", "85.07.30-033.??", "Mijn rijksregisternummer: {id}."),
+    ("BE", "fr", "stdnum.be.nn", "85 07 30 033 ??", "Numéro NISS : {id}."),
+    ("BG", "bg", "stdnum.bg.egn", "803205603?", "Моят ЕГН е {id}."),
+    ("HR", "hr", "stdnum.hr.oib", "3339200596?", "Moj OIB je {id}."),
+    ("CZ", "cs", "stdnum.cz.rc", "710319/274?", "Rodné číslo: {id}."),
+    ("DK", "da", "stdnum.dk.cpr", "211062-562?", "Mit CPR-nummer er {id}."),
+    ("EE", "et", "stdnum.ee.ik", "3680528010?", "Minu isikukood on {id}."),
+    ("FI", "fi", "stdnum.fi.hetu", "131052-308?", "Henkilötunnus {id} on salainen."),
+    ("FR", "fr", "stdnum.fr.nir", "2 95 10 99 126 111 ??", "Numéro de sécurité sociale : {id}."),
+    ("DE", "de", "stdnum.de.idnr", "36 574 261 80?", "Ihre Steuer-ID lautet {id}."),
+    ("GR", "el", "stdnum.gr.amka", "0101309999?", "Ο ΑΜΚΑ μου είναι {id}."),
+    ("IE", "en", "stdnum.ie.pps", "6433435?", "My PPS number is {id}."),
+    ("IE", "ga", "stdnum.ie.pps", "1234567?", "Uimhir PPS: {id}."),
+    ("IT", "it", "stdnum.it.codicefiscale", "RCCMNL83S18D969?", "Il mio codice fiscale è {id}."),
+    ("LV", "lv", "stdnum.lv.pvn", "161175-1999?", "Personas kods: {id}."),
+    ("LT", "lt", "stdnum.lt.asmens", "3330924006?", "Mano asmens kodas {id}."),
+    ("NL", "nl", "stdnum.nl.bsn", "1112.22.33?", "Mijn BSN is {id}."),
+    ("PL", "pl", "stdnum.pl.pesel", "4405140135?", "Mój numer PESEL to {id}."),
+    ("PT", "pt", "stdnum.pt.cc", "00000000 0 ZZ?", "Cartão de Cidadão n.º {id}."),
+    ("PT", "pt", "stdnum.pt.nif", "PT 123 456 78?", "O meu NIF é {id}."),
+    ("RO", "ro", "stdnum.ro.cnp", "163061512345?", "CNP-ul meu este {id}."),
+    ("SK", "sk", "stdnum.sk.rc", "710319/274?", "Rodné číslo: {id}."),
+    ("SI", "sl", "stdnum.si.emso", "010100650000?", "Moja EMŠO je {id}."),
+    ("ES", "es", "stdnum.es.dni", "54362315-?", "Mi DNI es {id}."),
+    ("ES", "es", "stdnum.es.nie", "X-2482300-?", "Mi NIE es {id}."),
+    ("SE", "sv", "stdnum.se.personnummer", "880320-001?", "Mitt personnummer är {id}."),
+]
+# member states without a personal identifier stdnum validates: VAT numbers of the sole trader
+VAT_CASES = [
+    ("CY", "el", "CY10259033?", "Αριθμός ΦΠΑ: {id}."),
+    ("HU", "hu", "HU1217017?", "Adószám (ÁFA): {id}."),
+    ("LU", "fr", "LU150274??", "Numéro TVA : {id}."),
+    ("MT", "mt", "MT1167911?", "Numru tal-VAT: {id}."),
+]
+ALPHABET = string.digits + string.ascii_uppercase
+
+
+def complete(module: str, template: str) -> tuple[str, str]:
+    """(valid, invalid): the template with check characters that make stdnum accept it, and a wrong one."""
+    is_valid = validator(module)
+    holes = template.count("?")
+    candidates = [a + b for a in ALPHABET for b in ALPHABET] if holes == 2 else list(ALPHABET)
+    valid = [c for c in candidates if is_valid(_fill(template, c))]
+    assert valid, f"no check characters make {template} valid for {module}"
+    wrong = next((c for c in candidates if c[-1] in string.digits and not is_valid(_fill(template, c))), None)
+    if wrong is None:  # no checksum (Danish CPR since 2007): an impossible birth date makes it invalid
+        return _fill(template, valid[0]), "32" + _fill(template, valid[0])[2:]
+    return _fill(template, valid[0]), _fill(template, wrong)
+
+
+def _fill(template: str, chars: str) -> str:
+    for ch in chars:
+        template = template.replace("?", ch, 1)
+    return template
+
+
+def _types(text: str, lang: str, url: str = "") -> dict[str, str]:
+    result = SCRUBBER.scrub(text, lang, url)
+    return {text[s.start:s.end]: s.type for s in result.spans}
+
+
+@pytest.mark.parametrize("country, lang, module, template, sentence", CASES, ids=[f"{c[0]}-{c[2]}" for c in CASES])
+def test_valid_identifier_is_scrubbed_and_invalid_is_not(country, lang, module, template, sentence):
+    valid, invalid = complete(module, template)
+    found = _types(sentence.format(id=valid), lang)
+    assert found.get(valid) in {"NATIONAL_ID", "TAX_ID", "SOCIAL_SECURITY", "VAT_ID"}, found
+    found = _types(sentence.format(id=invalid), lang)
+    assert not {t for t in found.values() if t in {"NATIONAL_ID", "TAX_ID", "SOCIAL_SECURITY"}}, found
+
+
+@pytest.mark.parametrize("country, lang, template, sentence", VAT_CASES, ids=[c[0] for c in VAT_CASES])
+def test_vat_numbers_where_no_personal_identifier_is_validated(country, lang, template, sentence):
+    valid, invalid = complete("stdnum.eu.vat", template)
+    assert _types(sentence.format(id=valid), lang).get(valid) == "VAT_ID"
+    assert "VAT_ID" not in _types(sentence.format(id=invalid), lang).values()
+
+
+def test_weak_checksum_numbers_need_a_context_word():
+    bsn, _ = complete("stdnum.nl.bsn", "1112.22.33?")
+    assert _types(f"Mijn BSN is {bsn}.", "nl").get(bsn) == "NATIONAL_ID"
+    # one 9-digit number in eleven passes the Dutch 11-test: an order number must not be scrubbed as a BSN
+    assert "NATIONAL_ID" not in _types(f"Uw bestelling {bsn} is verzonden.", "nl").values()
+
+
+def test_domain_country_adds_its_identifiers_and_phone_region():
+    nif, _ = complete("stdnum.pt.nif", "123 456 78?")
+    text = f"Contact our office, NIF {nif}, phone 213 456 789."
+    assert country_of_url("https://www.example.pt/contact") == "PT" and country_of_url("https://example.eu/") is None
+    without = _types(text, "en")
+    found = _types(text, "en", "https://www.example.pt/contact")
+    assert found.get(nif) == "TAX_ID" and found.get("213 456 789") == "PHONE" and nif not in without
+
+
+def test_company_tax_numbers_are_not_personal_identifiers():
+    # Portuguese NIFs of natural persons start with 1-3; 5xx is a company, public business data
+    company, _ = complete("stdnum.pt.nif", "501 964 84?")
+    assert "TAX_ID" not in _types(f"NIF da empresa: {company}.", "pt").values()
