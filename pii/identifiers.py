@@ -80,10 +80,13 @@ IDENTIFIERS: tuple[IdentifierKind, ...] = (
     IdentifierKind("SK", NATIONAL_ID, "stdnum.sk.rc", _D + r"\d{6} ?/ ?\d{3,4}" + _E, STRONG,
                    ("rodné", "rodne")),
     IdentifierKind("SI", NATIONAL_ID, "stdnum.si.emso", _D + r"[0-3]\d[01]\d{10}" + _E, STRONG, ("emšo", "emso")),
-    IdentifierKind("ES", NATIONAL_ID, "stdnum.es.dni", _D + r"\d{8}[- ]?[A-Z]" + _E, STRONG, ("dni", "nif")),
-    IdentifierKind("ES", NATIONAL_ID, "stdnum.es.nie", _D + r"[XYZ][- ]?\d{7}[- ]?[A-Z]" + _E, STRONG, ("nie",)),
-    IdentifierKind("SE", NATIONAL_ID, "stdnum.se.personnummer", _D + r"(?:19|20)?\d{6}[-+ ]?\d{4}" + _E, WEAK,
-                   ("personnummer", "personnr", "person-nr")),
+    IdentifierKind("ES", NATIONAL_ID, "stdnum.es.dni", _D + r"\d{8}[- ]?[A-Za-z]" + _E, STRONG, ("dni", "nif")),
+    IdentifierKind("ES", NATIONAL_ID, "stdnum.es.nie", _D + r"[XYZxyz][- ]?\d{7}[- ]?[A-Za-z]" + _E, STRONG, ("nie",)),
+    # with the century or the separator a date plus a Luhn digit is distinctive; ten bare digits are not
+    IdentifierKind("SE", NATIONAL_ID, "stdnum.se.personnummer", _D + r"(?:(?:19|20)\d{6}[-+ ]?|\d{6}[-+])\d{4}" + _E,
+                   STRONG, ("personnummer", "personnr", "pnr")),
+    IdentifierKind("SE", NATIONAL_ID, "stdnum.se.personnummer", _D + r"\d{10}" + _E, WEAK,
+                   ("personnummer", "personnr", "pnr")),
 )
 
 #: an EU VAT number written with its country prefix; stdnum.eu.vat validates every member state's format
@@ -114,7 +117,10 @@ def country_of_url(url: str) -> str | None:
 
 
 def validator(module: str):
-    return importlib.import_module(module).is_valid
+    is_valid = importlib.import_module(module).is_valid
+    if module == "stdnum.fi.hetu":  # temporary numbers (individual part 900-999) identify people too
+        return lambda number: is_valid(number, allow_temporary=True)
+    return is_valid
 
 
 def recognizers_for(countries: tuple[str, ...], language: str, vat: bool = True) -> list:
