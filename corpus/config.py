@@ -93,6 +93,15 @@ class PiiConfig(_Section):
                                  "NATIONAL_ID", "TAX_ID", "SOCIAL_SECURITY", "VAT_ID")
     score_threshold: float = 0.4
     placeholder: str = "<{type}>"  # typed placeholders: <EMAIL>, <PHONE>, ...
+    # policy per type (EMAIL, PHONE, IBAN, CREDIT_CARD, IP_ADDRESS, NATIONAL_ID, TAX_ID, SOCIAL_SECURITY,
+    # VAT_ID): "mask" (default) replaces the value by its placeholder; "keep" leaves it in the text and
+    # records the type in the shard's pii_kept (e.g. VAT numbers, mostly companies')
+    actions: dict[str, Literal["mask", "keep"]] = Field(default_factory=dict)
+    # findings per 1,000 characters above which the whole document is dropped (directories, leaked lists)
+    drop_density: dict[str, float] = Field(default_factory=lambda: {
+        "EMAIL": 5.0, "PHONE": 5.0, "IBAN": 2.0, "CREDIT_CARD": 2.0,
+        "NATIONAL_ID": 1.0, "TAX_ID": 1.0, "SOCIAL_SECURITY": 1.0})
+    drop_min_findings: int = 3  # density says nothing about a short text with one address in it
 
 
 class DedupConfig(_Section):

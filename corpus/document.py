@@ -27,7 +27,8 @@ class Document:
     lang_top: list[tuple[str, float]] = field(default_factory=list)  # fastText's top-k (labels, probability)
     lang_shares: dict[str, float] = field(default_factory=dict)  # label -> share of text (mixed-language pages)
     n_words: int = 0
-    pii_counts: dict[str, int] = field(default_factory=dict)
+    pii_counts: dict[str, int] = field(default_factory=dict)  # personal values found, per type
+    pii_kept: list[str] = field(default_factory=list)  # types left in the text by policy
     text_hash: str = ""  # hash of normalised text, for exact dedup
     band_hashes: list[int] = field(default_factory=list)  # MinHash LSH band keys
 

@@ -36,6 +36,7 @@ SHARD_SCHEMA = pa.schema([
     pa.field("n_chars", pa.int32(), nullable=False),
     pa.field("n_words", pa.int32(), nullable=False),
     pa.field("pii_counts", pa.map_(pa.string(), pa.int32())),
+    pa.field("pii_kept", pa.list_(pa.string())),
     pa.field("dup_cluster_id", pa.string()),
     pa.field("dup_cluster_size", pa.int32(), nullable=False),
 ])

@@ -36,6 +36,7 @@ DOC_SCHEMA = pa.schema([
     ("n_chars", pa.int32()),
     ("n_words", pa.int32()),
     ("pii_counts", pa.map_(pa.string(), pa.int32())),
+    ("pii_kept", pa.list_(pa.string())),
     ("text_hash", pa.string()),
     ("band_hashes", pa.list_(pa.int64())),
 ])

@@ -37,7 +37,8 @@ class PiiSpan:
 @dataclass(frozen=True, slots=True)
 class ScrubResult:
     text: str
-    spans: list[PiiSpan]  # offsets into the original text
+    spans: list[PiiSpan]  # every finding, offsets into the original text
+    kept: tuple[str, ...] = ()  # types left in the text by policy ("keep")
 
     @property
     def counts(self) -> dict[str, int]:
@@ -64,6 +65,7 @@ class PiiScrubber(Stage):
         from pii.engine import build_analyzer
 
         self._analyzer = build_analyzer(self.languages)
+        self._supported_entities: dict[str, set[str]] = {}
 
     def scrub(self, text: str, lang: str | None, url: str = "") -> ScrubResult:
         """Scrub ``text``; the page's language and its domain's country choose the phone regions and the
@@ -75,23 +77,45 @@ class PiiScrubber(Stage):
             self.setup()
             self._ready = True
         language = lang if lang in self.languages else "en"
+        extra = domain_recognizers(language, country_of_url(url))
+        # only entities some recognizer of this language (or domain) finds: Presidio warns on the others
+        supported = self._supported(language) | {e for r in extra for e in r.supported_entities}
         findings = self._analyzer.analyze(
             text=text,
             language=language,
-            entities=list(self.config.entities),
+            entities=[e for e in self.config.entities if e in supported],
             score_threshold=self.config.score_threshold,
-            ad_hoc_recognizers=domain_recognizers(language, country_of_url(url)) or None,
+            ad_hoc_recognizers=extra or None,
         )
-        spans, pieces, cursor = [], [], 0
+        spans, pieces, cursor, kept = [], [], 0, set()
         for r in resolve_overlaps(findings):
             type_name = TYPE_NAMES.get(r.entity_type, r.entity_type)
             spans.append(PiiSpan(type_name, r.start, r.end))
+            if self.config.actions.get(type_name, "mask") == "keep":
+                kept.add(type_name)
+                continue
             pieces += [text[cursor:r.start], self.config.placeholder.format(type=type_name)]
             cursor = r.end
         pieces.append(text[cursor:])
-        return ScrubResult("".join(pieces), spans)
+        return ScrubResult("".join(pieces), spans, tuple(sorted(kept)))
+
+    def _supported(self, language: str) -> set[str]:
+        if language not in self._supported_entities:
+            self._supported_entities[language] = set(self._analyzer.get_supported_entities(language))
+        return self._supported_entities[language]
+
+    def too_dense(self, result: ScrubResult, n_chars: int) -> Drop | None:
+        """A page that is mostly personal data (a staff directory, a leaked list) is dropped, not masked."""
+        for type_name, n in result.counts.items():
+            limit = self.config.drop_density.get(type_name)
+            density = 1000 * n / max(n_chars, 1)
+            if limit is not None and n >= self.config.drop_min_findings and density > limit:
+                return Drop("pii_density", f"{type_name} {density:.2f} per 1000 chars > {limit:g}")
+        return None
 
     def process(self, doc: Document) -> Document | Drop:
         result = self.scrub(doc.text, doc.lang, doc.url)
-        doc.text, doc.pii_counts = result.text, result.counts
+        if drop := self.too_dense(result, len(doc.text)):
+            return drop
+        doc.text, doc.pii_counts, doc.pii_kept = result.text, result.counts, list(result.kept)
         return doc

@@ -88,3 +88,24 @@ def test_tokenizer_vocabulary_is_rebuilt_so_memory_stays_bounded():
     for i in range(4):
         assert scrubber.scrub(f"Schreiben Sie an anna{i}@example.de", "de").counts == {"EMAIL": 1}
     assert engine.nlp["de"] is not first and engine.documents["de"] <= 3
+
+
+def test_policy_keeps_a_type_with_a_flag_and_masks_the_rest():
+    from corpus.config import PiiConfig
+
+    text = "Invoice from BE 0403 019 261, questions to ana.silva@example.pt please."
+    keep_vat = PiiScrubber(PiiConfig(actions={"VAT_ID": "keep"}))
+    doc = keep_vat(Document("f", 0, "r", text=text, lang="en"))
+    assert doc.text == "Invoice from BE 0403 019 261, questions to <EMAIL> please."
+    assert doc.pii_kept == ["VAT_ID"] and doc.pii_counts == {"EMAIL": 1, "VAT_ID": 1}
+    masked = PiiScrubber(PiiConfig())(Document("f", 0, "r", text=text, lang="en"))
+    assert masked.text == "Invoice from <VAT_ID>, questions to <EMAIL> please." and masked.pii_kept == []
+
+
+def test_a_page_that_is_mostly_personal_data_is_dropped():
+    from corpus.document import Drop
+
+    directory = "Staff: " + ", ".join(f"person{i}@example.org" for i in range(12)) + "."
+    outcome = SCRUBBER(Document("f", 0, "r", text=directory, lang="en"))
+    assert isinstance(outcome, Drop) and outcome.reason == "pii_density"
+    assert outcome.detail.startswith("EMAIL ") and outcome.detail.endswith("> 5") and "@" not in outcome.detail
