@@ -102,6 +102,9 @@ class PiiConfig(_Section):
         "EMAIL": 5.0, "PHONE": 5.0, "IBAN": 2.0, "CREDIT_CARD": 2.0,
         "NATIONAL_ID": 1.0, "TAX_ID": 1.0, "SOCIAL_SECURITY": 1.0})
     drop_min_findings: int = 3  # density says nothing about a short text with one address in it
+    # keyed fingerprints of the values found, for erasure requests (pii/fingerprints.py); no key, no index
+    fingerprint_key_env: str = "CORPUS_PII_KEY"
+    fingerprint_key_file: str | None = None
 
 
 class DedupConfig(_Section):

@@ -37,6 +37,7 @@ DOC_SCHEMA = pa.schema([
     ("n_words", pa.int32()),
     ("pii_counts", pa.map_(pa.string(), pa.int32())),
     ("pii_kept", pa.list_(pa.string())),
+    ("pii_fingerprints", pa.list_(pa.string())),
     ("text_hash", pa.string()),
     ("band_hashes", pa.list_(pa.int64())),
 ])

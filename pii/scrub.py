@@ -64,7 +64,10 @@ class PiiScrubber(Stage):
     def setup(self) -> None:
         from pii.engine import build_analyzer
 
+        from pii.fingerprints import load_key
+
         self._analyzer = build_analyzer(self.languages)
+        self._key = load_key(self.config)
         self._supported_entities: dict[str, set[str]] = {}
 
     def scrub(self, text: str, lang: str | None, url: str = "") -> ScrubResult:
@@ -117,5 +120,10 @@ class PiiScrubber(Stage):
         result = self.scrub(doc.text, doc.lang, doc.url)
         if drop := self.too_dense(result, len(doc.text)):
             return drop
+        if self._key is not None:
+            from pii.fingerprints import fingerprint
+
+            doc.pii_fingerprints = sorted({fingerprint(self._key, s.type, doc.text[s.start:s.end], doc.lang)
+                                           for s in result.spans})
         doc.text, doc.pii_counts, doc.pii_kept = result.text, result.counts, list(result.kept)
         return doc

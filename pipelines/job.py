@@ -90,14 +90,22 @@ def read_staged_partition(store: Store, batches):
             yield from pq.read_table(io.BytesIO(store.read_bytes(path))).to_batches()
 
 
-def write_outcomes_partition(store: Store, out_dir: str, batches):
-    """mapInArrow body: one Parquet file of outcomes per partition, named by the partition number."""
+def write_table_partition(store: Store, out_dir: str, schema: pa.Schema, batches):
+    """mapInArrow body: one Parquet file per partition, named by the partition number."""
     batches = list(batches)
-    table = pa.Table.from_batches(batches, schema=OUTCOME_SCHEMA) if batches else OUTCOME_SCHEMA.empty_table()
+    table = pa.Table.from_batches(batches).cast(schema) if batches else schema.empty_table()
     if table.num_rows:
         name = f"part-{TaskContext.get().partitionId():05d}.parquet"
-        store.write_bytes(store.join(out_dir, name), table_bytes(table.cast(OUTCOME_SCHEMA)))
+        store.write_bytes(store.join(out_dir, name), table_bytes(table))
     yield pa.RecordBatch.from_pylist([{"rows": table.num_rows}], schema=pa.schema([("rows", pa.int64())]))
+
+
+def write_outcomes_partition(store: Store, out_dir: str, batches):
+    yield from write_table_partition(store, out_dir, OUTCOME_SCHEMA, batches)
+
+
+#: the erasure index next to a set's shards: keyed fingerprints of personal values -> documents
+PII_INDEX_SCHEMA = pa.schema([("fingerprint", pa.string()), ("doc_id", pa.string())])
 
 
 def _read_staged(spark: SparkSession, store: Store, paths: list[str], schema: pa.Schema) -> DataFrame:
@@ -189,6 +197,9 @@ def run_pipeline(inputs: list[str], output: str, config: PipelineConfig, spark: 
     sc = spark.sparkContext
     if sc.uiWebUrl:
         log(f"Spark UI: {sc.uiWebUrl}")
+    if not _fingerprint_key_present(config):
+        log(f"no PII fingerprint key (${config.pii.fingerprint_key_env} or pii.fingerprint_key_file): "
+            "personal values are scrubbed but the erasure index stays empty")
     run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
     # local disk: write aside and rename into place; object store: write in place, manifest last
     out_dir = store.join(root.sets_dir, f".{set_id}.tmp-{run_id}") if store.is_local else root.set_dir(set_id)
@@ -240,6 +251,15 @@ def run_pipeline(inputs: list[str], output: str, config: PipelineConfig, spark: 
             t["files"] = sum(1 for f in shard_files if f.lang == lang)
         timings["write"] = time.time() - t0
 
+        # erasure index: fingerprints of the personal values in kept documents (no values), sorted
+        index = (kept.select(F.explode("pii_fingerprints").alias("fingerprint"), "doc_id")
+                 .repartition(max(1, len(set_inputs) // 64), "fingerprint")
+                 .sortWithinPartitions("fingerprint", "doc_id"))
+        fingerprints = sum(r["rows"] for r in index.mapInArrow(
+            partial(write_table_partition, store, store.join(out_dir, "pii_index"), PII_INDEX_SCHEMA),
+            "rows long").collect())
+        timings["write"] = time.time() - t0
+
         # 4. accounting: every record read has exactly one outcome
         kept_outcomes = kept.select(
             "doc_id", "warc_file", "offset", F.col("warc_record_id").alias("record_id"),
@@ -261,6 +281,7 @@ def run_pipeline(inputs: list[str], output: str, config: PipelineConfig, spark: 
                     "master": sc.master}
         stats = build_stats(outcome_counts, stage_stats, totals, timings, time.time() - started, run_info, pii, mixed)
         stats["inputs"] = inputs_info
+        stats["pii_index"] = {"fingerprints": fingerprints, "enabled": _fingerprint_key_present(config)}
         manifest = build_manifest(shard_files, totals, run_info)
         if stats["records"]["kept"] != manifest["totals"]["documents"]:  # never publish a run that lost rows
             raise RuntimeError(f"accounting mismatch: {stats['records']['kept']} kept outcomes, "
@@ -286,6 +307,12 @@ def run_pipeline(inputs: list[str], output: str, config: PipelineConfig, spark: 
             store.remove_tree(out_dir)
         if own_session:
             spark.stop()
+
+
+def _fingerprint_key_present(config: PipelineConfig) -> bool:
+    from pii.fingerprints import load_key
+
+    return load_key(config.pii) is not None
 
 
 def _finalize(root: CorpusRoot, set_id: str, log) -> None:

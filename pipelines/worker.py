@@ -55,7 +55,7 @@ def doc_row(doc: Document, file_index: int) -> dict:
         "lang_top": [{"label": label, "score": score} for label, score in doc.lang_top],
         "lang_shares": doc.lang_shares,
         "n_chars": len(doc.text), "n_words": doc.n_words, "pii_counts": doc.pii_counts,
-        "pii_kept": doc.pii_kept,
+        "pii_kept": doc.pii_kept, "pii_fingerprints": doc.pii_fingerprints,
         "text_hash": doc.text_hash, "band_hashes": doc.band_hashes,
     }
 

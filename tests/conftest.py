@@ -12,6 +12,7 @@ from corpus.sample.generate import generate
 
 SAMPLE_PAGES_PER_LANGUAGE = 6
 NIGHT = "2026-11-01"
+PII_TEST_KEY = "test-only fingerprint key"
 
 
 @pytest.fixture(scope="session")
@@ -37,8 +38,10 @@ def sample_run(sample_crawl, spark, tmp_path_factory):
     from pipelines.job import run_pipeline
 
     out = tmp_path_factory.mktemp("run") / "out"
-    return run_pipeline(sample_crawl.files, str(out), PipelineConfig(), spark=spark, log=lambda m: None,
-                        night=NIGHT)
+    key = tmp_path_factory.mktemp("secrets") / "pii.key"  # outside the output, as in production
+    key.write_text(PII_TEST_KEY)
+    config = PipelineConfig.load(pii={"fingerprint_key_file": str(key)})
+    return run_pipeline(sample_crawl.files, str(out), config, spark=spark, log=lambda m: None, night=NIGHT)
 
 
 def read_jsonl(path: Path) -> list[dict]:

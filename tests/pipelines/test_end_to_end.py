@@ -198,3 +198,26 @@ def test_tdm_opt_outs_are_honoured_and_reported(sample_run, sample_crawl):
     assert sample_run.stats["outcomes"]["optout"]["dropped"] == {"robots_noai": 2, "tdm_reservation": 2}
     report = (Path(sample_run.set_dir) / "report.html").read_text(encoding="utf-8")
     assert "Opt-outs honoured" in report and "TDMRep reservation" in report
+
+
+def test_erasure_index_holds_keyed_fingerprints_and_no_values(sample_run, sample_crawl):
+    import pyarrow.parquet as pq
+
+    from pii.fingerprints import fingerprint
+    from tests.conftest import PII_TEST_KEY
+
+    set_dir = Path(sample_run.set_dir)
+    files = sorted((set_dir / "pii_index").glob("*.parquet"))
+    index = [row for f in files for row in pq.read_table(f).to_pylist()]
+    assert index and sample_run.stats["pii_index"] == {"fingerprints": len(index), "enabled": True}
+    shard_ids = {r["doc_id"] for r in _all_rows(set_dir)}
+    assert {r["doc_id"] for r in index} <= shard_ids
+    assert all(len(r["fingerprint"]) == 32 and int(r["fingerprint"], 16) >= 0 for r in index)
+    raw = b"".join(f.read_bytes() for f in files)
+    assert not [v for v in sample_crawl.planted_pii if v.encode() in raw]
+    # a planted value is found again from its fingerprint, whatever type it was planted as
+    known = {r["fingerprint"] for r in index}
+    types = ("EMAIL", "PHONE", "IBAN", "CREDIT_CARD", "IP_ADDRESS")
+    found = [v for v in sample_crawl.planted_pii
+             if any(fingerprint(PII_TEST_KEY.encode(), t, v, lang) in known for t in types for lang in (None, "de"))]
+    assert len(found) >= len(sample_crawl.planted_pii) // 2
