@@ -105,6 +105,10 @@ class PiiConfig(_Section):
     # keyed fingerprints of the values found, for erasure requests (pii/fingerprints.py); no key, no index
     fingerprint_key_env: str = "CORPUS_PII_KEY"
     fingerprint_key_file: str | None = None
+    # synthetic documents with known personal data in every language, scrubbed before each run; a value
+    # left unreplaced (recall under canary_min_recall for a type and language) stops the run (pii/canary.py)
+    canary: bool = True
+    canary_min_recall: float = 1.0
 
 
 class DedupConfig(_Section):

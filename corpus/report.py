@@ -75,6 +75,18 @@ def _table(header: list[str], rows: list[list]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _canary_section(canary: dict | None) -> str:
+    """Recall of the canary per type (rows) and language (columns); values are never in stats."""
+    if not canary:
+        return "<p><em>disabled for this run</em></p>"
+    langs = sorted({lang for per in canary["recall"].values() for lang in per})
+    rows = [[t] + [f"{per.get(lang, 0):.2f}" for lang in langs] for t, per in canary["recall"].items()]
+    verdict = "passed" if canary["passed"] else "FAILED: " + ", ".join(canary["failures"])
+    return (f"<p>Before processing, {canary['documents']} synthetic documents with fake but valid personal data "
+            f"in every language were scrubbed with this run's configuration: {html.escape(verdict)} "
+            f"(minimum recall {canary['min_recall']}).</p>" + _table(["type"] + langs, rows))
+
+
 def render_report(stats: dict, manifest: dict) -> str:
     rec = stats["records"]
     drops = [[stage, status, reason, n]
@@ -120,6 +132,8 @@ master <code>{html.escape(stats['run']['master'])}</code>, {stats['run']['inputs
 <p>Long documents are judged on several passages; these hold another language in at least the configured
 share of their text (shards: <code>lang_shares</code>; <code>und</code>: no language was sure).</p>
 {_table(["language", "other language", "documents"], mixed_rows) if mixed_rows else "<p><em>none in this run</em></p>"}
+<h2>Personal-data canary</h2>
+{_canary_section(stats.get("pii_canary"))}
 <h2>Why records were dropped or quarantined</h2>{_bars(reason_items, colour="#b5542d")}
 {_table(["stage", "outcome", "reason", "records"], drops)}
 <h2>Opt-outs honoured</h2>

@@ -22,7 +22,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from functools import partial
+from functools import lru_cache, partial
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -188,6 +188,7 @@ def run_pipeline(inputs: list[str], output: str, config: PipelineConfig, spark: 
     store.makedirs(staging)
     store.write_json(store.join(staging, "inputs.json"), {"set_id": set_id, "inputs": set_inputs})
 
+    canary = _pii_canary(config, log)
     pending = [loc for loc in set_inputs if not is_done(store, staging, loc)]
     inputs_info = {"given": len(inputs), "already_published": already_published, "in_set": len(set_inputs),
                    "resumed": len(set_inputs) - len(pending), "processed": len(pending)}
@@ -281,6 +282,7 @@ def run_pipeline(inputs: list[str], output: str, config: PipelineConfig, spark: 
                     "master": sc.master}
         stats = build_stats(outcome_counts, stage_stats, totals, timings, time.time() - started, run_info, pii, mixed)
         stats["inputs"] = inputs_info
+        stats["pii_canary"] = canary
         stats["pii_index"] = {"fingerprints": fingerprints, "enabled": _fingerprint_key_present(config)}
         manifest = build_manifest(shard_files, totals, run_info)
         if stats["records"]["kept"] != manifest["totals"]["documents"]:  # never publish a run that lost rows
@@ -307,6 +309,33 @@ def run_pipeline(inputs: list[str], output: str, config: PipelineConfig, spark: 
             store.remove_tree(out_dir)
         if own_session:
             spark.stop()
+
+
+class CanaryFailed(RuntimeError):
+    pass
+
+
+@lru_cache(maxsize=4)
+def _canary_result(pii_json: str) -> dict:
+    from corpus.config import PiiConfig
+    from pii.canary import run_canary
+    from pii.scrub import PiiScrubber
+
+    config = PiiConfig.model_validate_json(pii_json)
+    return run_canary(PiiScrubber(config), config.canary_min_recall)
+
+
+def _pii_canary(config: PipelineConfig, log) -> dict | None:
+    """Scrub the canary documents with this run's PII configuration; stop before any work if one fails."""
+    if not config.pii.canary:
+        log("PII canary disabled (pii.canary = false)")
+        return None
+    result = _canary_result(config.pii.model_dump_json())
+    if not result["passed"]:
+        raise CanaryFailed(f"PII canary failed: values left unreplaced for {', '.join(result['failures'])} "
+                           f"(recall below {result['min_recall']}); nothing was processed")
+    log(f"PII canary passed: {result['documents']} synthetic documents, every planted value replaced")
+    return result
 
 
 def _fingerprint_key_present(config: PipelineConfig) -> bool:

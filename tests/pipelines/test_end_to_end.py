@@ -221,3 +221,10 @@ def test_erasure_index_holds_keyed_fingerprints_and_no_values(sample_run, sample
     found = [v for v in sample_crawl.planted_pii
              if any(fingerprint(PII_TEST_KEY.encode(), t, v, lang) in known for t in types for lang in (None, "de"))]
     assert len(found) >= len(sample_crawl.planted_pii) // 2
+
+
+def test_canary_ran_before_the_run_and_is_in_the_report(sample_run):
+    canary = sample_run.stats["pii_canary"]
+    assert canary["passed"] and set(canary["recall"]) >= {"EMAIL", "PHONE", "IBAN", "CREDIT_CARD", "IP_ADDRESS"}
+    page = (Path(sample_run.set_dir) / "report.html").read_text()
+    assert "Personal-data canary" in page and "passed" in page
