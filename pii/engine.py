@@ -40,7 +40,7 @@ def _domain_recognizers(language: str, country: str) -> list:
     from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
     return [PhoneRecognizer(supported_language=language, supported_regions=(country,)),
-            *recognizers_for((country,), language, vat=False)]
+            *recognizers_for((country,), language, eu_wide=False)]
 
 
 def build_analyzer(languages: tuple[str, ...] = EU_LANGUAGES):

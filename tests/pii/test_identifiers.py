@@ -112,3 +112,10 @@ def test_company_tax_numbers_are_not_personal_identifiers():
     # Portuguese NIFs of natural persons start with 1-3; 5xx is a company, public business data
     company, _ = complete("stdnum.pt.nif", "501 964 84?")
     assert "TAX_ID" not in _types(f"NIF da empresa: {company}.", "pt").values()
+
+
+@pytest.mark.parametrize("iban", ["NO 02 15037577003", "DE 89 3704 0044 0532 0130 00", "ES9121000418450200051332"])
+def test_iban_spellings_presidio_misses_are_scrubbed_and_bad_checksums_are_not(iban):
+    assert _types(f"Bitte überweisen an {iban} bis Freitag.", "de").get(iban) == "IBAN"
+    broken = iban[:-1] + str((int(iban[-1]) + 1) % 10)
+    assert "IBAN" not in _types(f"Bitte überweisen an {broken} bis Freitag.", "de").values()
