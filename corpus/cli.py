@@ -2,6 +2,7 @@
 
     corpus run --input PATH... --output ROOT    add a shard set for new inputs (no --input: the sample crawl)
     corpus detect-lang --input X.jsonl --output Y.jsonl
+    corpus forget --root DIR --email a@b.eu --reason "ticket 42" [--dry-run]
     corpus scrub --input X.jsonl --output Y.jsonl
     corpus sample OUTPUT_DIR                    write the sample crawl's WARC files
 """
@@ -138,6 +139,36 @@ def cmd_scrub(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_forget(args: argparse.Namespace) -> int:
+    """Erase a data subject's documents from every published set (or, with --dry-run, say which)."""
+    from corpus.ledger import CorpusRoot
+    from pii.erasure import Eraser
+    from pii.fingerprints import load_key
+
+    config = PipelineConfig.load(args.config)
+    kind, value = next((k, v) for k in ("url", "domain", "email", "phone", "identifier", "name")
+                       if (v := getattr(args, k)) is not None)
+    key = load_key(config.pii)
+    if key is None:
+        _log(f"error: no fingerprint key (${config.pii.fingerprint_key_env} or pii.fingerprint_key_file): "
+             "the key the sets were built with is needed to find values and to log the request")
+        return EXIT_USAGE
+    root = CorpusRoot(args.root, config.remote.s3_endpoint_url)
+    if not root.store.exists(root.index_path):
+        _log(f"error: {args.root} has no index.json: not a corpus root with published sets")
+        return EXIT_USAGE
+    eraser = Eraser(root, key, config)
+    plan = eraser.plan(kind, value, args.reason)
+    summary = {"kind": kind, "key": plan.key, "dry_run": args.dry_run,
+               "matched": {s: len(ids) for s, ids in plan.matched.items()},
+               "near_duplicates": {s: len(ids) for s, ids in plan.near_duplicates.items()},
+               "documents": plan.documents}
+    if not args.dry_run:
+        summary.update(eraser.apply(plan))
+    print(json.dumps(summary, indent=1))  # doc ids and keyed fingerprints only: never the value
+    return EXIT_OK
+
+
 def cmd_sample(args: argparse.Namespace) -> int:
     from corpus.sample.generate import generate
 
@@ -178,6 +209,19 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--output", required=True, help="JSONL to write ('-' for stdout)")
         p.add_argument("--config", default=None, metavar="TOML")
         p.set_defaults(func=func)
+
+    forget = sub.add_parser("forget", help="erase a data subject's documents from every published set (GDPR Art. 17)")
+    forget.add_argument("--root", required=True, help="the corpus root (--output of corpus run)")
+    what = forget.add_mutually_exclusive_group(required=True)
+    for kind, text in [("url", "a page's URL"), ("domain", "a domain and its subdomains"),
+                       ("email", "an e-mail address"), ("phone", "a phone number, any spelling"),
+                       ("identifier", "a national, tax or social-security number, VAT number, IBAN or card"),
+                       ("name", "a person's name")]:
+        what.add_argument(f"--{kind}", default=None, help=text)
+    forget.add_argument("--reason", required=True, help="why (recorded in erasures.jsonl, e.g. a ticket number)")
+    forget.add_argument("--dry-run", action="store_true", help="only say which documents would be removed")
+    forget.add_argument("--config", default=None, metavar="TOML")
+    forget.set_defaults(func=cmd_forget)
 
     sample = sub.add_parser("sample", help="write the synthetic sample crawl (WARC files)")
     sample.add_argument("output")

@@ -18,7 +18,8 @@ OPTOUT_LABELS = {
     "blocklisted": "operator blocklist",
     "opted_out": "opt-out list (removal requests)",
 }
-STAGE_ORDER = ["ingest", "optout", "extract", "langid", "quality", "pii", "signature", "dedup", "write"]
+STAGE_ORDER = ["ingest", "optout", "erased_urls", "extract", "langid", "quality", "pii", "signature", "erased_content",
+               "dedup", "write"]
 
 
 def build_stats(outcome_counts: list[tuple[str, str, str, int]], stage_stats: dict[str, StageStats],

@@ -44,7 +44,8 @@ from corpus.storage import Store
 from corpus.stages import StageStats
 from pipelines.dedup import deduplicate
 from pipelines.spark import build_session
-from pipelines.worker import stage_input
+from pii.erasure import ErasureList
+from pipelines.worker import ERASURES_FILE, stage_input
 
 SHARD_FILE_SCHEMA = "path string, lang string, rows long, bytes long, sha256 string"
 
@@ -189,6 +190,11 @@ def run_pipeline(inputs: list[str], output: str, config: PipelineConfig, spark: 
     store.write_json(store.join(staging, "inputs.json"), {"set_id": set_id, "inputs": set_inputs})
 
     canary = _pii_canary(config, log)
+    erasures = ErasureList.load(root)
+    if erasures:  # later runs keep erased pages, values and their copies out
+        store.write_bytes(store.join(staging, ERASURES_FILE), json.dumps(erasures.to_json()).encode("utf-8"))
+        log(f"erasure log: {len(erasures.urls)} URL(s), {len(erasures.domains)} domain(s), "
+            f"{len(erasures.values)} value fingerprint(s), {len(erasures.bands)} dedup key(s) kept out")
     pending = [loc for loc in set_inputs if not is_done(store, staging, loc)]
     inputs_info = {"given": len(inputs), "already_published": already_published, "in_set": len(set_inputs),
                    "resumed": len(set_inputs) - len(pending), "processed": len(pending)}

@@ -8,6 +8,7 @@ accumulators.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 
 from corpus.config import PipelineConfig
@@ -23,27 +24,37 @@ from dedup.stage import DedupSignature
 from filters.langid import FastTextLangId
 from filters.optout import OptOutFilter
 from filters.quality import QualityFilter
+from pii.erasure import ErasedContent, ErasedUrls, ErasureList
+from pii.fingerprints import load_key
 from pii.scrub import PiiScrubber
 
-_STAGES: dict[str, list[Stage]] = {}
+_STAGES: dict[tuple[str, str], list[Stage]] = {}
+#: written by the driver into the staging directory when the root's erasure log is not empty
+ERASURES_FILE = "erasures.json"
 
 
-def build_stages(config: PipelineConfig) -> list[Stage]:
-    """The per-document stages in order (ingest is the source, not a stage)."""
+def build_stages(config: PipelineConfig, erasures: ErasureList | None = None) -> list[Stage]:
+    """The per-document stages in order (ingest is the source, not a stage). With erasures on record,
+    erased URLs and domains are dropped first, erased values and copies of erased documents last."""
+    key = load_key(config.pii) if erasures else None
+    erased = erasures if erasures and key is not None else None
     return [
         OptOutFilter(config.optout),
+        *([ErasedUrls(erased, key)] if erased else []),
         TrafilaturaExtract(config.extract),
         FastTextLangId(config.langid),
         QualityFilter(config.quality),
         PiiScrubber(config.pii, config.langid.languages),
         DedupSignature(config.dedup),
+        *([ErasedContent(erased)] if erased else []),
     ]
 
 
-def stages_for(config_json: str) -> list[Stage]:
-    if config_json not in _STAGES:
-        _STAGES[config_json] = build_stages(PipelineConfig.model_validate_json(config_json))
-    return _STAGES[config_json]
+def stages_for(config_json: str, erasures_json: str = "") -> list[Stage]:
+    if (config_json, erasures_json) not in _STAGES:
+        erasures = ErasureList.from_json(json.loads(erasures_json)) if erasures_json else None
+        _STAGES[config_json, erasures_json] = build_stages(PipelineConfig.model_validate_json(config_json), erasures)
+    return _STAGES[config_json, erasures_json]
 
 
 def doc_row(doc: Document, file_index: int) -> dict:
@@ -94,7 +105,9 @@ def stage_input(config_json: str, store: Store, staging_dir: str, file_index: in
     """Run one input file through every per-document stage and stage the results (see corpus/staging.py)."""
     config = PipelineConfig.model_validate_json(config_json)
     ingest = WarcIngest(config.ingest)
-    chain = StageChain(stages_for(config_json))
+    erasures_path = store.join(staging_dir, ERASURES_FILE)
+    erasures_json = store.read_bytes(erasures_path).decode("utf-8") if store.exists(erasures_path) else ""
+    chain = StageChain(stages_for(config_json, erasures_json))
     docs, outcomes = [], []
     started = time.perf_counter()
     reader = None

@@ -1,0 +1,115 @@
+"""`corpus forget` end to end on a two-night corpus: dry run, erasure by e-mail and by domain, the log, and a
+third night that must not re-admit what was erased."""
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from corpus.cli import main
+from corpus.config import PipelineConfig
+from pii.fingerprints import fingerprint
+
+KEY = "forget-test key"
+
+
+def _rows(set_dir: Path) -> list[dict]:
+    return [r for f in sorted(set_dir.glob("shards/lang=*/*.parquet")) for r in pq.read_table(f).to_pylist()]
+
+
+def _index(set_dir: Path) -> list[dict]:
+    return [r for f in sorted(set_dir.glob("pii_index/*.parquet")) for r in pq.read_table(f).to_pylist()]
+
+
+def _checksums_hold(set_dir: Path) -> None:
+    manifest = json.loads((set_dir / "manifest.json").read_text())
+    for entry in manifest["files"]:
+        data = (set_dir / entry["path"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == entry["sha256"] and len(data) == entry["bytes"]
+        assert pq.read_metadata(set_dir / entry["path"]).num_rows == entry["rows"]
+    assert manifest["totals"]["documents"] == len(_rows(set_dir))
+
+
+@pytest.fixture(scope="module")
+def two_nights(sample_crawl, spark, tmp_path_factory):
+    from pipelines.job import run_pipeline
+
+    work = tmp_path_factory.mktemp("forget")
+    key_file = work / "pii.key"
+    key_file.write_text(KEY)
+    config_file = work / "corpus.toml"
+    config_file.write_text(f'[pii]\nfingerprint_key_file = "{key_file}"\n')
+    config = PipelineConfig.load(str(config_file))
+    root = work / "corpus"
+    files = sorted(sample_crawl.files)
+    for night, part in (("2026-11-01", files[:2]), ("2026-11-02", files[2:])):
+        run_pipeline(part, str(root), config, spark=spark, log=lambda m: None, night=night)
+    return root, config_file, config, files
+
+
+def _forget(root, config_file, capsys, *args) -> dict:
+    capsys.readouterr()
+    assert main(["forget", "--root", str(root), "--config", str(config_file), *args]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_forget_by_value_and_domain_then_a_third_night_keeps_them_out(two_nights, sample_crawl, spark, capsys):
+    from pipelines.job import run_pipeline
+
+    root, config_file, config, files = two_nights
+    sets = [root / "sets" / "2026-11-01", root / "sets" / "2026-11-02"]
+    indexed = {r["fingerprint"]: r["doc_id"] for s in sets for r in _index(s)}
+    email = next(v for v in sample_crawl.planted_pii if "@" in v and fingerprint(KEY.encode(), "EMAIL", v) in indexed)
+    target = indexed[fingerprint(KEY.encode(), "EMAIL", email)]
+    before = {s.name: (s / "manifest.json").read_bytes() for s in sets}
+
+    dry = _forget(root, config_file, capsys, "--email", email, "--reason", "ticket 1", "--dry-run")
+    assert any(target in ids for ids in dry["documents"].values()) and dry["dry_run"]
+    assert {s.name: (s / "manifest.json").read_bytes() for s in sets} == before
+    assert not (root / "erasures.jsonl").exists()
+
+    done = _forget(root, config_file, capsys, "--email", email, "--reason", "ticket 1")
+    removed = {d for ids in done["documents"].values() for d in ids}
+    assert target in removed
+    for s in sets:
+        assert not removed & {r["doc_id"] for r in _rows(s)}
+        assert not removed & {r["doc_id"] for r in _index(s)}
+        _checksums_hold(s)
+    index = json.loads((root / "index.json").read_text())
+    assert sum(s["documents"] for s in index["sets"]) == sum(len(_rows(s)) for s in sets)
+
+    # by domain: every page of one site, in whichever night it was published
+    domain = next(r["domain"] for r in _rows(sets[1]) if r["domain"])
+    done = _forget(root, config_file, capsys, "--domain", domain, "--reason", "ticket 2")
+    assert sum(len(v) for v in done["documents"].values()) >= 1
+    assert all(r["domain"] != domain for s in sets for r in _rows(s))
+
+    log = (root / "erasures.jsonl").read_text()
+    entries = [json.loads(line) for line in log.splitlines()]
+    assert [e["kind"] for e in entries] == ["email", "domain"] and entries[0]["reason"] == "ticket 1"
+    assert email not in log and domain not in log  # keyed fingerprints only
+
+    # a third night re-crawls the same pages (new file names): nothing erased comes back
+    again = root.parent / "recrawl"
+    again.mkdir()
+    for f in files:
+        shutil.copy(f, again / ("again-" + Path(f).name))
+    result = run_pipeline(sorted(str(p) for p in again.iterdir()), str(root), config, spark=spark,
+                          log=lambda m: None, night="2026-11-03")
+    third = _rows(Path(result.set_dir))
+    assert target not in {r["doc_id"] for r in third}
+    assert all(r["domain"] != domain for r in third)
+    assert all(email not in r["text"] for r in third)
+    dropped = {reason for stage in ("erased_urls", "erased_content")
+               for reason in result.stats["outcomes"].get(stage, {}).get("dropped", {})}
+    assert {"erased_domain", "erased_value"} <= dropped or {"erased_domain", "erased_near_duplicate"} <= dropped
+
+
+def test_forget_needs_the_key_and_a_root(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("CORPUS_PII_KEY", raising=False)
+    assert main(["forget", "--root", str(tmp_path), "--email", "a@b.eu", "--reason", "x"]) == 2
+    monkeypatch.setenv("CORPUS_PII_KEY", "k")
+    assert main(["forget", "--root", str(tmp_path), "--email", "a@b.eu", "--reason", "x"]) == 2
