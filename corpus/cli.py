@@ -3,6 +3,7 @@
     corpus run --input PATH... --output ROOT    add a shard set for new inputs (no --input: the sample crawl)
     corpus detect-lang --input X.jsonl --output Y.jsonl
     corpus forget --root DIR --email a@b.eu --reason "ticket 42" [--dry-run]
+    corpus compliance --root DIR               compliance.html / .json across every run
     corpus scrub --input X.jsonl --output Y.jsonl
     corpus sample OUTPUT_DIR                    write the sample crawl's WARC files
 """
@@ -169,6 +170,22 @@ def cmd_forget(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_compliance(args: argparse.Namespace) -> int:
+    """Write compliance.json and compliance.html at a corpus root, across every published set."""
+    from corpus.compliance import write_compliance
+    from corpus.ledger import CorpusRoot
+
+    config = PipelineConfig.load(args.config)
+    root = CorpusRoot(args.root, config.remote.s3_endpoint_url)
+    if not root.store.exists(root.index_path):
+        _log(f"error: {args.root} has no index.json: not a corpus root with published sets")
+        return EXIT_USAGE
+    report = write_compliance(root)
+    _log(f"compliance report of {report['totals']['sets']} set(s): {root.store.join(root.path, 'compliance.html')}")
+    print(json.dumps(report["totals"]))
+    return EXIT_OK
+
+
 def cmd_sample(args: argparse.Namespace) -> int:
     from corpus.sample.generate import generate
 
@@ -222,6 +239,11 @@ def build_parser() -> argparse.ArgumentParser:
     forget.add_argument("--dry-run", action="store_true", help="only say which documents would be removed")
     forget.add_argument("--config", default=None, metavar="TOML")
     forget.set_defaults(func=cmd_forget)
+
+    compliance = sub.add_parser("compliance", help="compliance report (HTML + JSON) across every run of a root")
+    compliance.add_argument("--root", required=True)
+    compliance.add_argument("--config", default=None, metavar="TOML")
+    compliance.set_defaults(func=cmd_compliance)
 
     sample = sub.add_parser("sample", help="write the synthetic sample crawl (WARC files)")
     sample.add_argument("output")

@@ -102,8 +102,9 @@ class CorpusRoot:
 
     def add_to_index(self, set_id: str, manifest: dict) -> dict:
         index = self.index()
+        position = next((i for i, s in enumerate(index["sets"]) if s["id"] == set_id), len(index["sets"]))
         index["sets"] = [s for s in index["sets"] if s["id"] != set_id]
-        index["sets"].append({
+        index["sets"].insert(position, {  # an erasure rewrites a set in place: it keeps its position
             "id": set_id,
             "path": f"sets/{set_id}",
             "manifest": f"sets/{set_id}/manifest.json",

@@ -88,6 +88,16 @@ def _canary_section(canary: dict | None) -> str:
             f"(minimum recall {canary['min_recall']}).</p>" + _table(["type"] + langs, rows))
 
 
+def _provenance_section(p: dict | None) -> str:
+    if not p:
+        return "<p><em>not recorded</em></p>"
+    rows = [["code", p["code_version"]], ["input list sha256", p["inputs_sha256"]],
+            ["configuration sha256", p["config_sha256"]],
+            ["language-ID model", f"{p['models']['langid']['file']} sha256 {p['models']['langid']['sha256']}"]]
+    rows += [[name, version] for name, version in p["libraries"].items() if version]
+    return _table(["", ""], rows)
+
+
 def render_report(stats: dict, manifest: dict) -> str:
     rec = stats["records"]
     drops = [[stage, status, reason, n]
@@ -135,6 +145,8 @@ share of their text (shards: <code>lang_shares</code>; <code>und</code>: no lang
 {_table(["language", "other language", "documents"], mixed_rows) if mixed_rows else "<p><em>none in this run</em></p>"}
 <h2>Personal-data canary</h2>
 {_canary_section(stats.get("pii_canary"))}
+<h2>What this run was made with</h2>
+{_provenance_section(stats.get("provenance"))}
 <h2>Why records were dropped or quarantined</h2>{_bars(reason_items, colour="#b5542d")}
 {_table(["stage", "outcome", "reason", "records"], drops)}
 <h2>Opt-outs honoured</h2>

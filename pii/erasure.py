@@ -166,12 +166,16 @@ class Eraser:
     # -- applying ------------------------------------------------------------------------------------------
     def apply(self, plan: ErasurePlan) -> dict:
         """Rewrite every affected set; append to the erasure log. Returns what was removed, per set."""
+        from pii.scrub import PiiScrubber
+
         erasure_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+        # the reason is free text an operator types, often with the requester's address in it: scrub it
+        reason = PiiScrubber(self.config.pii.model_copy(update={"canary": False})).scrub(plan.reason, "en").text
         removed = {}
         for set_id, ids in plan.documents.items():
             removed[set_id] = self._rewrite_set(set_id, set(ids), erasure_id)
         entry = {"erasure_id": erasure_id, "when": datetime.now(timezone.utc).isoformat(), "kind": plan.kind,
-                 "key": plan.key, "reason": plan.reason, "documents": plan.documents,
+                 "key": plan.key, "reason": reason, "documents": plan.documents,
                  "matched": sum(len(v) for v in plan.matched.values()),
                  "near_duplicates": sum(len(v) for v in plan.near_duplicates.values()),
                  "fingerprints": plan.fingerprints, "band_hashes": plan.band_hashes}

