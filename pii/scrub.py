@@ -24,6 +24,7 @@ TYPE_NAMES = {
     "TAX_ID": "TAX_ID",
     "SOCIAL_SECURITY": "SOCIAL_SECURITY",
     "VAT_ID": "VAT_ID",
+    "PERSON": "PERSON",  # pii/names.py
 }
 
 
@@ -66,7 +67,10 @@ class PiiScrubber(Stage):
 
         from pii.fingerprints import load_key
 
+        from pii.names import NameFinder
+
         self._analyzer = build_analyzer(self.languages)
+        self._names = NameFinder(self.config.ner_models)
         self._key = load_key(self.config)
         self._supported_entities: dict[str, set[str]] = {}
 
@@ -90,6 +94,8 @@ class PiiScrubber(Stage):
             score_threshold=self.config.score_threshold,
             ad_hoc_recognizers=extra or None,
         )
+        if "PERSON" in self.config.entities:
+            findings = list(findings) + self._names.find(text, language)
         spans, pieces, cursor, kept = [], [], 0, set()
         for r in resolve_overlaps(findings):
             type_name = TYPE_NAMES.get(r.entity_type, r.entity_type)
@@ -101,6 +107,13 @@ class PiiScrubber(Stage):
             cursor = r.end
         pieces.append(text[cursor:])
         return ScrubResult("".join(pieces), spans, tuple(sorted(kept)))
+
+    def name_method(self, lang: str) -> str:
+        """How person names are found in ``lang``: "ner:<pipeline>" or "fallback"."""
+        if not self._ready:
+            self.setup()
+            self._ready = True
+        return self._names.method(lang)
 
     def _supported(self, language: str) -> set[str]:
         if language not in self._supported_entities:
