@@ -74,6 +74,8 @@ def evaluate(scrubber: PiiScrubber, root: Path, ner_sample: int) -> tuple[dict, 
             if kind is None or kind == "NOT_PERSON":
                 continue
             hit = any(k == kind and overlaps(span, s) for k, s in found)
+            if row.get("format"):  # libphonenumber's spellings: E164, INTERNATIONAL, NATIONAL, raw_nsn
+                by_type[f"PHONE:{row['format']}"]["tp" if hit else "fn"] += 1
             for table, key in ((by_type, kind), (by_lang, (kind, lang))):
                 table[key]["tp" if hit else "fn"] += 1
         for kind, span in found:

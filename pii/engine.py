@@ -23,6 +23,16 @@ PHONE_REGIONS: dict[str, tuple[str, ...]] = {
     "pt": ("PT",), "ro": ("RO",), "sk": ("SK",), "sl": ("SI",), "es": ("ES",), "sv": ("SE", "FI"),
 }
 
+#: words that announce a phone number, in the 24 languages (substring match on lower-cased tokens): they
+#: lift a bare digit string to a phone number; without one it is more likely an order or customer number
+PHONE_CONTEXT = [
+    "phone", "telephone", "tel", "mobile", "cell", "call", "fax", "gsm", "whatsapp",
+    "телефон", "тел", "мобилен", "telefon", "mobitel", "mobil", "telefoon", "bel", "puhelin", "puh", "matkapuhelin",
+    "téléphone", "portable", "appel", "handy", "ruf", "τηλ", "τηλέφωνο", "κινητό", "guthán", "fón", "telefono",
+    "cellulare", "tālr", "tālrunis", "mob", "numurs", "telefonas", "tel.", "numru", "mowbajl", "komórka", "telemóvel",
+    "telefone", "telemovel", "móvil", "movil", "teléfono", "llamar", "ring", "mobiltelefon", "puhelinnumero",
+]
+
 #: spaCy has no Maltese language class: its tokens come from the language-neutral one.
 _SPACY_LANG = {"mt": "xx"}
 
@@ -39,7 +49,7 @@ def domain_recognizers(language: str, country: str | None) -> list:
 def _domain_recognizers(language: str, country: str) -> list:
     from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
-    return [PhoneRecognizer(supported_language=language, supported_regions=(country,)),
+    return [PhoneRecognizer(supported_language=language, supported_regions=(country,), context=PHONE_CONTEXT),
             *recognizers_for((country,), language, eu_wide=False)]
 
 
@@ -112,7 +122,8 @@ def build_analyzer(languages: tuple[str, ...] = EU_LANGUAGES):
         registry.add_recognizer(IbanRecognizer(supported_language=lang))
         registry.add_recognizer(CreditCardRecognizer(supported_language=lang))
         registry.add_recognizer(IpRecognizer(supported_language=lang))
-        registry.add_recognizer(PhoneRecognizer(supported_language=lang, supported_regions=PHONE_REGIONS[lang]))
+        registry.add_recognizer(PhoneRecognizer(supported_language=lang, supported_regions=PHONE_REGIONS[lang],
+                                                context=PHONE_CONTEXT))
         for recognizer in recognizers_for(COUNTRIES_OF_LANGUAGE[lang], lang):
             registry.add_recognizer(recognizer)
     return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=list(languages))

@@ -46,6 +46,10 @@ class ScrubResult:
         return dict(sorted(Counter(span.type for span in self.spans).items()))
 
 
+#: Presidio scores every phone match 0.4, and 0.75 with a context word; bare digits need the context
+BARE_DIGITS_PHONE_SCORE = 0.5
+
+
 def resolve_overlaps(results) -> list:
     """Keep the most confident, then longest, of overlapping findings (an IBAN beats the phone inside it)."""
     kept: list = []
@@ -94,6 +98,9 @@ class PiiScrubber(Stage):
             score_threshold=self.config.score_threshold,
             ad_hoc_recognizers=extra or None,
         )
+        # a bare run of digits with no phone word near it is more likely an order or customer number
+        findings = [r for r in findings if not (r.entity_type == "PHONE_NUMBER" and text[r.start:r.end].isdigit()
+                                                 and r.score < BARE_DIGITS_PHONE_SCORE)]
         if "PERSON" in self.config.entities:
             findings = list(findings) + self._names.find(text, language)
         spans, pieces, cursor, kept = [], [], 0, set()
