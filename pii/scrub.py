@@ -74,7 +74,7 @@ class PiiScrubber(Stage):
         from pii.names import NameFinder
 
         self._analyzer = build_analyzer(self.languages)
-        self._names = NameFinder(self.config.ner_models)
+        self._names = NameFinder(self.config.ner_models, self.config.ner_prefilter)
         self._key = load_key(self.config)
         self._supported_entities: dict[str, set[str]] = {}
 

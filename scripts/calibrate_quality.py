@@ -22,10 +22,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT))
 
-from lid import load  # noqa: E402
+from benchmarks.quality import load  # noqa: E402  (the benchmarks' split function)
 
 from corpus.config import EU_LANGUAGES  # noqa: E402
 from filters.quality import word_tokenizer  # noqa: E402

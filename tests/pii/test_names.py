@@ -60,7 +60,8 @@ def test_missing_pipeline_falls_back_and_the_prepass_skips_sentences_without_nam
 
     finder._nlp["fr"] = Spy()
     assert finder.find("il pleut depuis ce matin. le train est en retard.", "fr") == []
-    text = "il pleut. Hier, Marie Dupont est arrivée en retard."
+    text = "il pleut depuis ce matin et le train est en retard. " * 10 + "Hier, Marie Dupont est arrivée."
     spans = finder.find(text, "fr")
-    assert calls == [[], [" Hier, Marie Dupont est arrivée en retard."]]  # only the sentence with a name
+    assert calls[0] == [] and len(calls[1]) == 1  # nothing sent for the first text; one window for the second
+    assert "Marie Dupont" in calls[1][0] and len(calls[1][0]) < 150 < len(text)  # a window, not the page
     assert "Marie Dupont" in {text[s.start:s.end] for s in spans}
