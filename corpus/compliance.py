@@ -20,6 +20,7 @@ from corpus.report import OPTOUT_LABELS, _bars, _table
 def build_compliance(root: CorpusRoot) -> dict:
     store = root.store
     sets, by_type, by_lang, optouts = [], Counter(), Counter(), Counter()
+    by_recognizer: dict[tuple[str, str], Counter] = {}  # (type, recognizer) -> language -> findings
     for entry in root.index()["sets"]:
         set_dir = root.set_dir(entry["id"])
         stats = store.read_json(store.join(set_dir, "stats.json"))
@@ -29,6 +30,10 @@ def build_compliance(root: CorpusRoot) -> dict:
             for value_type, n in types.items():
                 by_type[value_type] += n
                 by_lang[lang] += n
+        for lang, types in stats.get("pii_recognizers", {}).items():
+            for value_type, recognizers in types.items():
+                for recognizer, n in recognizers.items():
+                    by_recognizer.setdefault((value_type, recognizer), Counter())[lang] += n
         set_optouts = stats["outcomes"].get("optout", {}).get("dropped", {})
         optouts.update(set_optouts)
         canary = stats.get("pii_canary")
@@ -40,6 +45,7 @@ def build_compliance(root: CorpusRoot) -> dict:
             "documents_erased": manifest["totals"].get("erased", 0),
             "personal_values_replaced": sum(sum(t.values()) for t in pii.values()),
             "pii": pii,
+            "pii_recognizers": stats.get("pii_recognizers", {}),
             "pages_dropped_for_pii_density": stats["outcomes"].get("pii", {}).get("dropped", {}).get("pii_density", 0),
             "pii_errors_quarantined": sum(stats["outcomes"].get("pii", {}).get("quarantined", {}).values()),
             "optouts": set_optouts,
@@ -65,6 +71,8 @@ def build_compliance(root: CorpusRoot) -> dict:
             "personal_values_replaced": sum(by_type.values()),
             "by_type": dict(sorted(by_type.items())),
             "by_language": dict(sorted(by_lang.items())),
+            "by_recognizer": [{"type": t, "recognizer": r, "findings": sum(c.values()), "by_language": dict(sorted(c.items()))}
+                              for (t, r), c in sorted(by_recognizer.items())],
             "pages_dropped_for_pii_density": sum(s["pages_dropped_for_pii_density"] for s in sets),
             "optouts": dict(sorted(optouts.items())),
             "erasures": len(erasures),
@@ -119,6 +127,10 @@ hashes and versions only: no personal value, no document text.</p>
 <h2>Personal data replaced, by type</h2>{_bars(sorted(t['by_type'].items(), key=lambda kv: -kv[1]))}
 <h2>Personal data replaced, by language</h2>{_bars(sorted(t['by_language'].items(), key=lambda kv: -kv[1]), colour="#5a8f3c")}
 <h2>Type × language</h2>{_table(["type"] + type_lang, [[vt] + [matrix[vt, lang] for lang in type_lang] for vt in types])}
+<h2>Which recognizer found what</h2>
+{_table(["type", "recognizer", "findings", "languages"],
+        [[x["type"], x["recognizer"], x["findings"], ", ".join(f"{k} {v}" for k, v in x["by_language"].items())]
+         for x in t["by_recognizer"]]) if t["by_recognizer"] else "<p><em>not recorded by these runs</em></p>"}
 <h2>Per run</h2>{_table(["set", "created (UTC)", "published", "now", "erased", "values replaced", "dropped (density)",
                          "PII errors quarantined", "opt-outs", "canary"], set_rows)}
 <h2>Opt-outs honoured (EU DSM Directive Art. 4(3) and operator lists)</h2>

@@ -29,6 +29,7 @@ class Document:
     n_words: int = 0
     pii_counts: dict[str, int] = field(default_factory=dict)  # personal values found, per type
     pii_kept: list[str] = field(default_factory=list)  # types left in the text by policy
+    pii_recognizers: dict[str, int] = field(default_factory=dict)  # "TYPE/recognizer" -> findings (reports)
     pii_fingerprints: list[str] = field(default_factory=list)  # keyed hashes of the values (erasure index)
     text_hash: str = ""  # hash of normalised text, for exact dedup
     band_hashes: list[int] = field(default_factory=list)  # MinHash LSH band keys

@@ -38,6 +38,7 @@ DOC_SCHEMA = pa.schema([
     ("pii_counts", pa.map_(pa.string(), pa.int32())),
     ("pii_kept", pa.list_(pa.string())),
     ("pii_fingerprints", pa.list_(pa.string())),
+    ("pii_recognizers", pa.map_(pa.string(), pa.int32())),
     ("text_hash", pa.string()),
     ("band_hashes", pa.list_(pa.int64())),
 ])

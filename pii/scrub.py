@@ -33,6 +33,7 @@ class PiiSpan:
     type: str
     start: int
     end: int
+    recognizer: str = ""  # which recognizer found it (Presidio's name, a stdnum module, ner:<model>, fallback)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,21 @@ class ScrubResult:
     def counts(self) -> dict[str, int]:
         return dict(sorted(Counter(span.type for span in self.spans).items()))
 
+    @property
+    def recognizer_counts(self) -> dict[str, int]:
+        """"TYPE/recognizer" -> findings: which recognizer earns its keep, per type (compliance report)."""
+        return dict(sorted(Counter(f"{span.type}/{span.recognizer}" for span in self.spans).items()))
+
+
+def recognizer_of(result) -> str:
+    """A finding's recognizer, without the per-language suffix our recognizers carry."""
+    if hasattr(result, "method"):  # a name (pii/names.py)
+        return result.method
+    name = (result.recognition_metadata or {}).get("recognizer_name", "") if hasattr(result, "recognition_metadata") else ""
+    return name.rsplit("_", 1)[0] if name.rsplit("_", 1)[-1] in _LANGUAGE_SUFFIXES else name
+
+
+_LANGUAGE_SUFFIXES = frozenset(EU_LANGUAGES)
 
 #: Presidio scores every phone match 0.4, and 0.75 with a context word; bare digits need the context
 BARE_DIGITS_PHONE_SCORE = 0.5
@@ -106,7 +122,7 @@ class PiiScrubber(Stage):
         spans, pieces, cursor, kept = [], [], 0, set()
         for r in resolve_overlaps(findings):
             type_name = TYPE_NAMES.get(r.entity_type, r.entity_type)
-            spans.append(PiiSpan(type_name, r.start, r.end))
+            spans.append(PiiSpan(type_name, r.start, r.end, recognizer_of(r)))
             if self.config.actions.get(type_name, "mask") == "keep":
                 kept.add(type_name)
                 continue
@@ -146,4 +162,5 @@ class PiiScrubber(Stage):
             doc.pii_fingerprints = sorted({fingerprint(self._key, s.type, doc.text[s.start:s.end], doc.lang)
                                            for s in result.spans})
         doc.text, doc.pii_counts, doc.pii_kept = result.text, result.counts, list(result.kept)
+        doc.pii_recognizers = result.recognizer_counts
         return doc

@@ -242,6 +242,11 @@ def run_pipeline(inputs: list[str], output: str, config: PipelineConfig, spark: 
         for r in (kept.select("lang", F.explode("pii_counts").alias("type", "n"))
                   .groupBy("lang", "type").agg(F.sum("n").alias("n")).collect()):
             pii.setdefault(r["lang"], {})[r["type"]] = int(r["n"])
+        recognizers: dict[str, dict[str, dict[str, int]]] = {}  # lang -> type -> recognizer -> findings
+        for r in (kept.select("lang", F.explode("pii_recognizers").alias("key", "n"))
+                  .groupBy("lang", "key").agg(F.sum("n").alias("n")).collect()):
+            value_type, _, recognizer = r["key"].partition("/")
+            recognizers.setdefault(r["lang"], {}).setdefault(value_type, {})[recognizer] = int(r["n"])
         mixed: dict[str, dict[str, int]] = {}
         for r in (kept.select("lang", F.explode("lang_shares").alias("other", "share"))
                   .where((F.col("other") != F.col("lang")) & (F.col("share") >= config.langid.mixed_share))
@@ -290,6 +295,7 @@ def run_pipeline(inputs: list[str], output: str, config: PipelineConfig, spark: 
         stats = build_stats(outcome_counts, stage_stats, totals, timings, time.time() - started, run_info, pii, mixed)
         stats["inputs"] = inputs_info
         stats["pii_canary"] = canary
+        stats["pii_recognizers"] = {lang: recognizers[lang] for lang in sorted(recognizers)}
         stats["provenance"] = provenance(config_json, summaries)
         stats["pii_index"] = {"fingerprints": fingerprints, "enabled": _fingerprint_key_present(config)}
         manifest = build_manifest(shard_files, totals, run_info)

@@ -132,6 +132,11 @@ def test_compliance_report_across_runs_has_no_personal_data_and_escapes_markup(t
     assert report["totals"]["sets"] >= 2 and report["totals"]["erasures"] >= 1
     assert report["totals"]["personal_values_replaced"] == sum(report["totals"]["by_type"].values()) > 0
     assert all(s["canary"]["passed"] and s["provenance"]["inputs_sha256"] for s in report["sets"])
+    # type x language x recognizer: every finding is attributed to the recognizer that made it
+    by_recognizer = report["totals"]["by_recognizer"]
+    assert {x["type"] for x in by_recognizer} == set(report["totals"]["by_type"])
+    assert sum(x["findings"] for x in by_recognizer) == report["totals"]["personal_values_replaced"]
+    assert {"EmailRecognizer", "PhoneRecognizer"} <= {x["recognizer"] for x in by_recognizer}
     page = (root / "compliance.html").read_text()
     log = (root / "erasures.jsonl").read_text()
     assert PLANTED_REQUESTER not in log and "<EMAIL>" in log  # the operator's reason is scrubbed when logged
