@@ -110,10 +110,12 @@ EU_COUNTRIES = ("AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE"
 COUNTRY_OF_TLD = {c.lower(): c for c in EU_COUNTRIES} | {"gr": "GR"}
 
 
-#: IBANs in spellings Presidio's recognizer misses ("NO 02 15037577003": a space after the country code,
-#: groups not of four); stdnum.iban checks length per country and the mod-97 checksum
-IBAN_KIND = IdentifierKind("EU", "IBAN_CODE", "stdnum.iban", _D + r"[A-Z]{2} ?\d{2}(?: ?[A-Z0-9]){10,30}" + _E, STRONG,
-                           ("iban",))
+#: IBANs in spellings Presidio's recognizer misses ("NO 02 15037577003", "NO07.8380.08.06006",
+#: "ES72 2013-0692-81-0201150993"); stdnum.iban checks length per country and the mod-97 checksum
+IBAN_KIND = IdentifierKind(
+    "EU", "IBAN_CODE", "stdnum.iban",
+    # groups split by spaces, dots or dashes; a lower-case letter only inside a group (never "... 00 bis")
+    _D + r"[A-Z]{2} ?\d{2}(?:[ .-]?[A-Z0-9]|(?<=[0-9A-Za-z])[a-z]){10,30}" + _E, STRONG, ("iban",))
 
 
 def country_of_url(url: str) -> str | None:

@@ -114,7 +114,8 @@ def test_company_tax_numbers_are_not_personal_identifiers():
     assert "TAX_ID" not in _types(f"NIF da empresa: {company}.", "pt").values()
 
 
-@pytest.mark.parametrize("iban", ["NO 02 15037577003", "DE 89 3704 0044 0532 0130 00", "ES9121000418450200051332"])
+@pytest.mark.parametrize("iban", ["NO 02 15037577003", "DE 89 3704 0044 0532 0130 00", "ES9121000418450200051332",
+                                  "NO07.8380.08.06006", "ES72 2013-0692-81-0201150993", "DE89 3704 0044 0532 0130 00"])
 def test_iban_spellings_presidio_misses_are_scrubbed_and_bad_checksums_are_not(iban):
     assert _types(f"Bitte überweisen an {iban} bis Freitag.", "de").get(iban) == "IBAN"
     broken = iban[:-1] + str((int(iban[-1]) + 1) % 10)
