@@ -90,8 +90,13 @@ IDENTIFIERS: tuple[IdentifierKind, ...] = (
 )
 
 #: an EU VAT number written with its country prefix; stdnum.eu.vat validates every member state's format
-VAT_PATTERN = (_D + r"(?:AT|BE|BG|CY|CZ|DE|DK|EE|EL|ES|FI|FR|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK)"
-               r"[ -]?[0-9A-Z](?:[0-9A-Z]|[ .-](?=[0-9A-Z])){6,15}" + _E)
+_VAT_PREFIXES = ("AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "EL", "ES", "FI", "FR", "HR", "HU", "IE", "IT", "LT",
+                 "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK")
+VAT_PATTERN = (_D + "(?:" + "|".join(p + "|" + p.capitalize() for p in _VAT_PREFIXES) + ")"  # "FR" or "Fr", never "fr"
+               r"(?:\s?[-:.]\s?|\s)?"  # "DE 1...", "DE - 1...", "LU: 2...", "NL.0094..."
+               # then letters and digits, split by spaces, dots, slashes or dashes; a lower-case letter only
+               # inside a group or right before a digit ("NL 8225.69.759 b01"), so "... 12345678 and" stops
+               r"[0-9A-Z](?:[0-9A-Z]|[ ./-](?=[0-9A-Z]|[a-z]\d)|(?<=[0-9A-Za-z])[a-z]){6,15}" + _E)
 VAT_CONTEXT = ("vat", "btw", "tva", "iva", "ust-idnr", "mwst", "ddv", "dic", "dič", "pvm", "pvn", "nip", "moms",
                "áfa", "ddс", "ддс", "φπα", "afm", "alv", "kmkr", "cui")
 

@@ -120,3 +120,11 @@ def test_iban_spellings_presidio_misses_are_scrubbed_and_bad_checksums_are_not(i
     assert _types(f"Bitte überweisen an {iban} bis Freitag.", "de").get(iban) == "IBAN"
     broken = iban[:-1] + str((int(iban[-1]) + 1) % 10)
     assert "IBAN" not in _types(f"Bitte überweisen an {broken} bis Freitag.", "de").values()
+
+
+@pytest.mark.parametrize("vat", ["DE - 113866163", "LU: 20993674", "NL.0094.10.806.B.01", "Fr 40 303 265 045",
+                                 "IT - 01404480202", "ATU 142 43 102"])
+def test_vat_numbers_in_the_spellings_people_write(vat):
+    found = _types(f"Our VAT number is {vat} and it is on every invoice.", "en")
+    assert found.get(vat) == "VAT_ID", found
+    assert "VAT_ID" not in _types(f"Zahlen Sie bitte es {vat[-8:]} heute.", "de").values()
