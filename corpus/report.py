@@ -81,7 +81,8 @@ def _canary_section(canary: dict | None) -> str:
     if not canary:
         return "<p><em>disabled for this run</em></p>"
     langs = sorted({lang for per in canary["recall"].values() for lang in per})
-    rows = [[t] + [f"{per.get(lang, 0):.2f}" for lang in langs] for t, per in canary["recall"].items()]
+    rows = [[t] + [f"{per[lang]:.2f}" if lang in per else "–" for lang in langs]  # "–": not planted there
+            for t, per in canary["recall"].items()]
     verdict = "passed" if canary["passed"] else "FAILED: " + ", ".join(canary["failures"])
     return (f"<p>Before processing, {canary['documents']} synthetic documents with fake but valid personal data "
             f"in every language were scrubbed with this run's configuration: {html.escape(verdict)} "

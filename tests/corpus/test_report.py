@@ -27,3 +27,12 @@ def test_labels_are_escaped_and_an_empty_section_says_so():
     assert "<script>" not in page and "&lt;script&gt;" in page
     stats, manifest = _stats({})
     assert "Mixed-language documents (kept)</h2>" in render_report(stats, manifest)
+
+
+def test_canary_table_marks_types_not_planted_in_a_language():
+    from corpus.report import _canary_section
+
+    canary = {"documents": 2, "min_recall": 1.0, "passed": True, "failures": [],
+              "recall": {"EMAIL": {"de": 1.0, "hu": 1.0}, "VAT_ID": {"hu": 1.0}}}
+    page = _canary_section(canary)
+    assert "<tr><td>VAT_ID</td><td>–</td><td>1.00</td></tr>" in page and "0.00" not in page
