@@ -56,20 +56,19 @@ class ShardFile:
     sha256: str
 
 
+def shard_bytes(table: pa.Table, config: ShardConfig) -> bytes:
+    """A shard file's bytes, built in memory (also used when an erasure rewrites a shard)."""
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, compression=config.compression, compression_level=config.compression_level,
+                   row_group_size=config.row_group_size, write_statistics=True)
+    return buffer.getvalue()
+
+
 def write_shard(table: pa.Table, store: Store, set_dir: str, lang: str, part: int, config: ShardConfig) -> ShardFile:
     """Write one shard (rows already in their final order) and describe it for the manifest. The file is
     built in memory, so its checksum is of exactly the bytes stored (no read-back from an object store)."""
     table = table.select(SHARD_SCHEMA.names).cast(SHARD_SCHEMA)
-    buffer = io.BytesIO()
-    pq.write_table(
-        table,
-        buffer,
-        compression=config.compression,
-        compression_level=config.compression_level,
-        row_group_size=config.row_group_size,
-        write_statistics=True,
-    )
-    data = buffer.getvalue()
+    data = shard_bytes(table, config)
     relative = shard_path(lang, part)
     store.write_bytes(store.join(set_dir, *relative.split("/")), data)
     return ShardFile(relative, lang, table.num_rows, len(data), hashlib.sha256(data).hexdigest())

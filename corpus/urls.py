@@ -17,6 +17,11 @@ def offline_tld_extractor():
     return extractor
 
 
+def host_of(url: str) -> str:
+    """``https://Blog.Example.com:8080/a`` -> ``blog.example.com``."""
+    return url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0].rstrip(".").lower()
+
+
 def registered_domain(url: str) -> str:
     """``https://www.news.example.co.uk/a`` -> ``example.co.uk``; the host itself when it has no suffix."""
     parts = offline_tld_extractor()(url)

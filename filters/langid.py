@@ -123,7 +123,8 @@ class SecondStage:
             tuple((frozenset(g["eu"]), frozenset(g["others"])) for g in data["groups"]),
             {lang: frozenset(c) for lang, c in data["chars"].items() if c},
             {lang: _marks_pattern(m) for lang, m in data["marks"].items() if m},
-            data["lacks"],
+            {lang: {**rule, "accented": frozenset(rule["accented"]), "letters": frozenset(rule["letters"])}
+             for lang, rule in data["lacks"].items()},
             {lang: frozenset(w) for lang, w in data["words"].items()},
             {"latin": data["pool_latin"], "cyrillic": data["pool_cyrillic"]},
             data["second_model"]["weight"],
@@ -143,8 +144,8 @@ class SecondStage:
             # tenth of it (a few Maltese-looking "u", "dan", "se" in a Dutch paragraph prove nothing)
             bonus += self.word_weight * min(1.0, sum(t in words for t in tokens) / max(3, len(tokens) / 10))
         rule = self.lacks.get(lang)
-        if (rule and len(tokens) >= rule["min_words"] and letters & set(rule["accented"])
-                and not letters & set(rule["letters"])):
+        if (rule and len(tokens) >= rule["min_words"] and letters & rule["accented"]
+                and not letters & rule["letters"]):
             bonus -= rule["penalty"]
         return bonus
 

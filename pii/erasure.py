@@ -15,7 +15,6 @@ at ingest (URL, domain), after scrubbing (values) and at dedup (near-duplicates 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import io
 import json
 import uuid
@@ -30,9 +29,11 @@ import pyarrow.parquet as pq
 from corpus.config import EU_LANGUAGES, PipelineConfig
 from corpus.document import Document, Drop
 from corpus.ledger import CorpusRoot
-from corpus.shards import SHARD_SCHEMA
+from corpus.shards import SHARD_SCHEMA, shard_bytes
+from corpus.staging import table_bytes
 from corpus.stages import Stage
-from pii.fingerprints import FINGERPRINT_HEX, fingerprint
+from corpus.urls import host_of
+from pii.fingerprints import fingerprint, keyed_digest
 
 ERASURE_LOG = "erasures.jsonl"
 KINDS = ("url", "domain", "email", "phone", "identifier", "name")
@@ -45,15 +46,9 @@ def normalise_url(url: str) -> str:
     return url.strip().rstrip("/")
 
 
-def host_of(url: str) -> str:
-    return url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0].rstrip(".").lower()
-
-
 def request_key(key: bytes, kind: str, value: str) -> str:
     """The keyed fingerprint recorded for a URL or domain request (the log never holds the value)."""
-    normal = normalise_url(value) if kind == "url" else value.strip().lower()
-    message = f"{kind.upper()}:{normal}".encode("utf-8")
-    return hmac.new(key, message, hashlib.sha256).hexdigest()[:FINGERPRINT_HEX]
+    return keyed_digest(key, kind.upper(), normalise_url(value) if kind == "url" else value.strip().lower())
 
 
 def value_fingerprints(key: bytes, kind: str, value: str) -> set[str]:
@@ -198,7 +193,7 @@ class Eraser:
                 continue
             lost = table.filter(gone)
             kept = table.filter(pc.invert(gone)).cast(SHARD_SCHEMA)
-            data = _parquet_bytes(kept, self.config)
+            data = shard_bytes(kept, self.config.shards)
             self.store.write_bytes(path, data)
             totals = manifest["languages"][entry["lang"]]
             totals["documents"] -= n
@@ -210,7 +205,7 @@ class Eraser:
             table = self._read(path)
             keep = pc.invert(pc.is_in(table["doc_id"], value_set=wanted))
             if not pc.all(keep).as_py():
-                self.store.write_bytes(path, _parquet_bytes(table.filter(keep), self.config))
+                self.store.write_bytes(path, table_bytes(table.filter(keep)))
         files = manifest["files"]
         manifest["totals"].update(documents=sum(f["rows"] for f in files), bytes=sum(f["bytes"] for f in files),
                                   characters=sum(t["characters"] for t in manifest["languages"].values()))
@@ -224,14 +219,6 @@ class Eraser:
 def document_bands(doc) -> set[str]:
     """A signed document's dedup keys as stable strings: its MinHash band hashes and its exact text hash."""
     return {f"b{h}" for h in doc.band_hashes} | {f"t{doc.text_hash}"}
-
-
-def _parquet_bytes(table: pa.Table, config: PipelineConfig) -> bytes:
-    buffer = io.BytesIO()
-    pq.write_table(table, buffer, compression=config.shards.compression,
-                   compression_level=config.shards.compression_level,
-                   row_group_size=config.shards.row_group_size, write_statistics=True)
-    return buffer.getvalue()
 
 
 @dataclass(frozen=True)

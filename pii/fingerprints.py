@@ -74,6 +74,10 @@ def _e164(value: str, lang: str | None) -> str | None:
     return None
 
 
+def keyed_digest(key: bytes, label: str, normalised: str) -> str:
+    """HMAC-SHA256 of "LABEL:normalised", cut to FINGERPRINT_HEX hex characters."""
+    return hmac.new(key, f"{label}:{normalised}".encode("utf-8"), hashlib.sha256).hexdigest()[:FINGERPRINT_HEX]
+
+
 def fingerprint(key: bytes, value_type: str, value: str, lang: str | None = None) -> str:
-    message = f"{value_type}:{normalise(value_type, value, lang)}".encode("utf-8")
-    return hmac.new(key, message, hashlib.sha256).hexdigest()[:FINGERPRINT_HEX]
+    return keyed_digest(key, value_type, normalise(value_type, value, lang))

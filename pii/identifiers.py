@@ -15,6 +15,8 @@ import importlib
 import re
 from dataclasses import dataclass
 
+from corpus.urls import host_of
+
 #: placeholder types
 NATIONAL_ID, TAX_ID, SOCIAL_SECURITY, VAT_ID = "NATIONAL_ID", "TAX_ID", "SOCIAL_SECURITY", "VAT_ID"
 
@@ -125,7 +127,7 @@ IBAN_KIND = IdentifierKind(
 
 def country_of_url(url: str) -> str | None:
     """The member state of a URL's country-code top-level domain, if it has one."""
-    host = url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0].rstrip(".").lower()
+    host = host_of(url)
     return COUNTRY_OF_TLD.get(host.rsplit(".", 1)[-1]) if "." in host else None
 
 

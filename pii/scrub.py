@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from corpus.config import EU_LANGUAGES, PiiConfig
 from corpus.document import Document, Drop
 from corpus.stages import Stage
+from pii.engine import domain_recognizers
+from pii.fingerprints import fingerprint
+from pii.identifiers import country_of_url
 
 #: Presidio entity -> the short type name used in placeholders, counts and reports.
 TYPE_NAMES = {
@@ -97,9 +100,6 @@ class PiiScrubber(Stage):
     def scrub(self, text: str, lang: str | None, url: str = "") -> ScrubResult:
         """Scrub ``text``; the page's language and its domain's country choose the phone regions and the
         national identifiers looked for."""
-        from pii.engine import domain_recognizers
-        from pii.identifiers import country_of_url
-
         if not self._ready:
             self.setup()
             self._ready = True
@@ -157,8 +157,6 @@ class PiiScrubber(Stage):
         if drop := self.too_dense(result, len(doc.text)):
             return drop
         if self._key is not None:
-            from pii.fingerprints import fingerprint
-
             doc.pii_fingerprints = sorted({fingerprint(self._key, s.type, doc.text[s.start:s.end], doc.lang)
                                            for s in result.spans})
         doc.text, doc.pii_counts, doc.pii_kept = result.text, result.counts, list(result.kept)

@@ -205,7 +205,8 @@ def run_pipeline(inputs: list[str], output: str, config: PipelineConfig, spark: 
     sc = spark.sparkContext
     if sc.uiWebUrl:
         log(f"Spark UI: {sc.uiWebUrl}")
-    if not _fingerprint_key_present(config):
+    fingerprinting = _fingerprint_key_present(config)
+    if not fingerprinting:
         log(f"no PII fingerprint key (${config.pii.fingerprint_key_env} or pii.fingerprint_key_file): "
             "personal values are scrubbed but the erasure index stays empty")
     run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
@@ -297,7 +298,7 @@ def run_pipeline(inputs: list[str], output: str, config: PipelineConfig, spark: 
         stats["pii_canary"] = canary
         stats["pii_recognizers"] = {lang: recognizers[lang] for lang in sorted(recognizers)}
         stats["provenance"] = provenance(config_json, summaries)
-        stats["pii_index"] = {"fingerprints": fingerprints, "enabled": _fingerprint_key_present(config)}
+        stats["pii_index"] = {"fingerprints": fingerprints, "enabled": fingerprinting}
         manifest = build_manifest(shard_files, totals, run_info)
         if stats["records"]["kept"] != manifest["totals"]["documents"]:  # never publish a run that lost rows
             raise RuntimeError(f"accounting mismatch: {stats['records']['kept']} kept outcomes, "
