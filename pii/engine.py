@@ -12,15 +12,17 @@ from functools import lru_cache
 
 from corpus.config import EU_LANGUAGES
 from corpus.urls import offline_tld_extractor
-from pii.identifiers import COUNTRIES_OF_LANGUAGE, recognizers_for
+from pii.identifiers import COUNTRIES_OF_LANGUAGE, IDENTIFIERS, VAT_CONTEXT, recognizers_for
 
 #: Phone regions searched for national-format numbers in a document of each language. International
 #: numbers (+CC ...) are found for every country whatever the region.
 PHONE_REGIONS: dict[str, tuple[str, ...]] = {
-    "bg": ("BG",), "hr": ("HR",), "cs": ("CZ",), "da": ("DK",), "nl": ("NL", "BE"), "en": ("IE", "MT", "CY"),
+    "bg": ("BG",), "hr": ("HR",), "cs": ("CZ", "SK"), "da": ("DK",), "nl": ("NL", "BE"),
+    # English pages come from everywhere; most numbers on them are British or North American
+    "en": ("IE", "MT", "CY", "GB", "US"),
     "et": ("EE",), "fi": ("FI",), "fr": ("FR", "BE", "LU"), "de": ("DE", "AT", "LU", "BE"), "el": ("GR", "CY"),
     "hu": ("HU",), "ga": ("IE",), "it": ("IT",), "lv": ("LV",), "lt": ("LT",), "mt": ("MT",), "pl": ("PL",),
-    "pt": ("PT",), "ro": ("RO",), "sk": ("SK",), "sl": ("SI",), "es": ("ES",), "sv": ("SE", "FI"),
+    "pt": ("PT",), "ro": ("RO",), "sk": ("SK", "CZ"), "sl": ("SI",), "es": ("ES",), "sv": ("SE", "FI"),
 }
 
 #: words that announce a phone number, in the 24 languages (substring match on lower-cased tokens): they
@@ -32,6 +34,10 @@ PHONE_CONTEXT = [
     "cellulare", "tālr", "tālrunis", "mob", "numurs", "telefonas", "tel.", "numru", "mowbajl", "komórka", "telemóvel",
     "telefone", "telemovel", "móvil", "movil", "teléfono", "llamar", "ring", "mobiltelefon", "puhelinnumero",
 ]
+
+#: Presidio ignores stop words when it looks for context words, and some are both: "tel" is French for
+#: "such" and a Polish stop word too
+CONTEXT_WORDS = frozenset(PHONE_CONTEXT) | {w for kind in IDENTIFIERS for w in kind.context} | set(VAT_CONTEXT)
 
 #: spaCy has no Maltese language class: its tokens come from the language-neutral one.
 _SPACY_LANG = {"mt": "xx"}
@@ -101,7 +107,8 @@ def build_analyzer(languages: tuple[str, ...] = EU_LANGUAGES):
         # Presidio asks these for every token (to find context keywords); answer from plain sets instead
         # of a vocabulary lookup per token, which was most of the PII stage's time.
         def is_stopword(self, word: str, language: str) -> bool:
-            return word.lower() in self.nlp[language].Defaults.stop_words
+            word = word.lower()
+            return word in self.nlp[language].Defaults.stop_words and word not in CONTEXT_WORDS
 
         def is_punct(self, word: str, language: str) -> bool:
             return not any(ch.isalnum() for ch in word)

@@ -2,9 +2,14 @@
 
 A pattern proposes candidates in the spellings people write (spaces, dots, dashes, slashes); stdnum's
 ``is_valid`` decides, so checksums, check letters and embedded birth dates are never re-implemented here.
-Identifiers whose checksum lets many random numbers through (a 9-digit number passes the Dutch 11-test one
-time in eleven) start with a low score and need a context word of their language ("BSN", "burgerservice-
-nummer") to reach the reporting threshold; those with check letters or dates in a fixed layout start higher.
+How much a bare valid number says depends on how many random digit strings of its shape the validator
+accepts (measured in tests/pii/test_identifiers.py): a 9-digit number passes the Dutch 11-test one time in
+eleven, so a BSN needs a context word of its language ("BSN", "burgerservicenummer") to be reported (WEAK);
+a PESEL, whose embedded birth date and checksum pass under 2% of random strings, is reported on its own
+(ALONE), as are identifiers with check letters or separators in a fixed layout (STRONG).
+
+Germany's pension and health-insurance numbers have no stdnum module: Presidio's own recognizers (with
+their checksums) find them.
 
 Countries with no personal identifier stdnum can validate (CY, HU, LU, MT) are covered by VAT numbers.
 """
@@ -20,8 +25,11 @@ from corpus.urls import host_of
 #: placeholder types
 NATIONAL_ID, TAX_ID, SOCIAL_SECURITY, VAT_ID = "NATIONAL_ID", "TAX_ID", "SOCIAL_SECURITY", "VAT_ID"
 
-#: score of a valid candidate: without context it must be distinctive enough on its own
-STRONG, WEAK = 0.6, 0.3
+#: score of a valid candidate; the scrubber reports findings from 0.4 (PiiConfig.score_threshold) and a
+#: context word adds 0.35. ALONE: stdnum accepts at most MAX_RANDOM_PASS_RATE of random digit strings of the
+#: pattern's shape, so a bare valid number is more likely an identifier than a coincidence.
+STRONG, ALONE, WEAK = 0.6, 0.5, 0.3
+MAX_RANDOM_PASS_RATE = 0.02
 
 
 @dataclass(frozen=True)
@@ -34,15 +42,15 @@ class IdentifierKind:
     context: tuple[str, ...]  # words near it that make it likely (lower-case, the country's languages)
 
 
-_D = r"(?<![\w.,/-])"  # not glued to a preceding word, number or separator
+_D = r"(?<![\w.,/+-])"  # not glued to a preceding word, number, separator or "+" (a phone number)
 _E = r"(?![\w/-]|[.,]\d)"  # nor to a following one
 
 IDENTIFIERS: tuple[IdentifierKind, ...] = (
     IdentifierKind("AT", SOCIAL_SECURITY, "stdnum.at.vnr", _D + r"\d{4} ?\d{6}" + _E, WEAK,
                    ("sozialversicherungsnummer", "versicherungsnummer", "svnr", "vsnr", "sv-nummer")),
-    IdentifierKind("BE", NATIONAL_ID, "stdnum.be.nn", _D + r"\d{2}[. ]?\d{2}[. ]?\d{2}[- ]?\d{3}[. ]?\d{2}" + _E, WEAK,
+    IdentifierKind("BE", NATIONAL_ID, "stdnum.be.nn", _D + r"\d{2}[. ]?\d{2}[. ]?\d{2}[- ]?\d{3}[. ]?\d{2}" + _E, ALONE,
                    ("rijksregisternummer", "nationalregisternummer", "niss", "insz", "rrn")),
-    IdentifierKind("BG", NATIONAL_ID, "stdnum.bg.egn", _D + r"\d{10}" + _E, WEAK,
+    IdentifierKind("BG", NATIONAL_ID, "stdnum.bg.egn", _D + r"\d{10}" + _E, ALONE,
                    ("егн", "egn")),
     IdentifierKind("HR", NATIONAL_ID, "stdnum.hr.oib", _D + r"(?:HR ?)?\d{11}" + _E, WEAK,
                    ("oib",)),
@@ -51,15 +59,15 @@ IDENTIFIERS: tuple[IdentifierKind, ...] = (
     IdentifierKind("CZ", NATIONAL_ID, "stdnum.cz.rc", _D + r"\d{9,10}" + _E, WEAK, ("rodné", "rodne")),
     IdentifierKind("DK", NATIONAL_ID, "stdnum.dk.cpr", _D + r"\d{6}-? ?\d{4}" + _E, WEAK,
                    ("cpr", "cpr-nummer", "personnummer")),
-    IdentifierKind("EE", NATIONAL_ID, "stdnum.ee.ik", _D + r"[1-6]\d{10}" + _E, WEAK, ("isikukood",)),
+    IdentifierKind("EE", NATIONAL_ID, "stdnum.ee.ik", _D + r"[1-6]\d{10}" + _E, ALONE, ("isikukood",)),
     IdentifierKind("FI", NATIONAL_ID, "stdnum.fi.hetu", _D + r"\d{6}[-+ABCDEFUVWXY]\d{3}[0-9A-Y]" + _E, STRONG,
                    ("henkilötunnus", "hetu", "personbeteckning")),
     IdentifierKind("FR", SOCIAL_SECURITY, "stdnum.fr.nir",
                    _D + r"[12] ?\d{2} ?\d{2} ?(?:\d{2}|2[AB]) ?\d{3} ?\d{3} ?\d{2}" + _E, STRONG,
                    ("sécurité", "sociale", "securite", "nir", "sécu", "insee")),
-    IdentifierKind("DE", TAX_ID, "stdnum.de.idnr", _D + r"\d{2} ?\d{3} ?\d{3} ?\d{3}" + _E, WEAK,
+    IdentifierKind("DE", TAX_ID, "stdnum.de.idnr", _D + r"\d{2} ?\d{3} ?\d{3} ?\d{3}" + _E, ALONE,
                    ("steuer-id", "steuerid", "identifikationsnummer", "steueridentifikationsnummer", "idnr")),
-    IdentifierKind("GR", SOCIAL_SECURITY, "stdnum.gr.amka", _D + r"\d{11}" + _E, WEAK,
+    IdentifierKind("GR", SOCIAL_SECURITY, "stdnum.gr.amka", _D + r"\d{11}" + _E, ALONE,
                    ("αμκα", "α.μ.κ.α", "amka", "κοινωνικής", "ασφάλισης")),
     IdentifierKind("IE", NATIONAL_ID, "stdnum.ie.pps", _D + r"\d{7} ?[A-W][A-IW]?" + _E, WEAK,
                    ("pps", "ppsn", "phearsanta")),
@@ -68,11 +76,11 @@ IDENTIFIERS: tuple[IdentifierKind, ...] = (
                    STRONG, ("codice", "fiscale")),
     IdentifierKind("LV", NATIONAL_ID, "stdnum.lv.pvn", _D + r"[0-3]\d[01]\d{3}-?\d{5}" + _E, WEAK,
                    ("personas",)),
-    IdentifierKind("LT", NATIONAL_ID, "stdnum.lt.asmens", _D + r"[1-6]\d{10}" + _E, WEAK,
+    IdentifierKind("LT", NATIONAL_ID, "stdnum.lt.asmens", _D + r"[1-6]\d{10}" + _E, ALONE,
                    ("asmens",)),
     IdentifierKind("NL", NATIONAL_ID, "stdnum.nl.bsn", _D + r"\d{4}[. ]?\d{2}[. ]?\d{3}" + _E, WEAK,
                    ("bsn", "burgerservicenummer", "sofinummer")),
-    IdentifierKind("PL", NATIONAL_ID, "stdnum.pl.pesel", _D + r"\d{11}" + _E, WEAK, ("pesel",)),
+    IdentifierKind("PL", NATIONAL_ID, "stdnum.pl.pesel", _D + r"\d{11}" + _E, ALONE, ("pesel",)),
     IdentifierKind("PT", NATIONAL_ID, "stdnum.pt.cc", _D + r"\d{8} ?\d ?[A-Z0-9]{2}\d" + _E, STRONG,
                    ("cartão", "cidadão", "cartao", "cidadao")),
     IdentifierKind("PT", TAX_ID, "stdnum.pt.nif", _D + r"(?:PT ?)?[123]\d{2} ?\d{3} ?\d{3}" + _E, WEAK,
@@ -82,12 +90,12 @@ IDENTIFIERS: tuple[IdentifierKind, ...] = (
     IdentifierKind("SK", NATIONAL_ID, "stdnum.sk.rc", _D + r"\d{6} ?/ ?\d{3,4}" + _E, STRONG,
                    ("rodné", "rodne")),
     IdentifierKind("SI", NATIONAL_ID, "stdnum.si.emso", _D + r"[0-3]\d[01]\d{10}" + _E, STRONG, ("emšo", "emso")),
-    IdentifierKind("ES", NATIONAL_ID, "stdnum.es.dni", _D + r"\d{8}[- ]?[A-Za-z]" + _E, STRONG, ("dni", "nif")),
+    # DNIs below 10 million are often written without the leading zero ("1234567-L")
+    IdentifierKind("ES", NATIONAL_ID, "stdnum.es.dni", _D + r"\d{7,8}[- ]?[A-Za-z]" + _E, STRONG, ("dni", "nif")),
     IdentifierKind("ES", NATIONAL_ID, "stdnum.es.nie", _D + r"[XYZxyz][- ]?\d{7}[- ]?[A-Za-z]" + _E, STRONG, ("nie",)),
-    # with the century or the separator a date plus a Luhn digit is distinctive; ten bare digits are not
-    IdentifierKind("SE", NATIONAL_ID, "stdnum.se.personnummer", _D + r"(?:(?:19|20)\d{6}[-+ ]?|\d{6}[-+])\d{4}" + _E,
+    IdentifierKind("SE", NATIONAL_ID, "stdnum.se.personnummer", _D + r"(?:(?:18|19|20)\d{6}[-+ ]?|\d{6}[-+])\d{4}" + _E,
                    STRONG, ("personnummer", "personnr", "pnr")),
-    IdentifierKind("SE", NATIONAL_ID, "stdnum.se.personnummer", _D + r"\d{10}" + _E, WEAK,
+    IdentifierKind("SE", NATIONAL_ID, "stdnum.se.personnummer", _D + r"\d{10}" + _E, ALONE,
                    ("personnummer", "personnr", "pnr")),
 )
 
@@ -135,6 +143,9 @@ def validator(module: str):
     is_valid = importlib.import_module(module).is_valid
     if module == "stdnum.fi.hetu":  # temporary numbers (individual part 900-999) identify people too
         return lambda number: is_valid(number, allow_temporary=True)
+    if module == "stdnum.es.dni":  # "1234567-L" is the DNI 01234567L
+        compact = importlib.import_module(module).compact
+        return lambda number: is_valid(compact(number).zfill(9))
     return is_valid
 
 
@@ -169,4 +180,36 @@ def recognizers_for(countries: tuple[str, ...], language: str, eu_wide: bool = T
 
     wanted = set(countries)
     found = [StdnumRecognizer(kind) for kind in IDENTIFIERS if kind.country in wanted]
+    if "DE" in wanted:
+        found += german_insurance_numbers(language)
     return found + ([StdnumRecognizer(None), StdnumRecognizer(IBAN_KIND)] if eu_wide else [])
+
+
+def german_insurance_numbers(language: str) -> list:
+    """Presidio's recognizers for the German pension (Rentenversicherungsnummer: area, birth date, initial,
+    serial, check digit) and health-insurance numbers (KVNR: letter, nine digits), which stdnum lacks. Their
+    checksums decide validity, but a valid match keeps its pattern's score: a KVNR's one check digit passes
+    one random code in ten, so it still needs a context word ("Versichertennummer", "Krankenkasse")."""
+    from presidio_analyzer.predefined_recognizers.country_specific.germany.de_health_insurance_recognizer import (
+        DeHealthInsuranceRecognizer,
+    )
+    from presidio_analyzer.predefined_recognizers.country_specific.germany.de_social_security_recognizer import (
+        DeSocialSecurityRecognizer,
+    )
+
+    class KeepPatternScore:
+        def validate_result(self, pattern_text: str) -> None:
+            return None
+
+        def invalidate_result(self, pattern_text: str) -> bool:
+            return not super().validate_result(pattern_text)
+
+    class PensionNumber(KeepPatternScore, DeSocialSecurityRecognizer):
+        pass
+
+    class HealthInsuranceNumber(KeepPatternScore, DeHealthInsuranceRecognizer):
+        pass
+
+    return [PensionNumber(supported_language=language, supported_entity=SOCIAL_SECURITY, name=f"DE_RVNR_{language}"),
+            HealthInsuranceNumber(supported_language=language, supported_entity=SOCIAL_SECURITY,
+                                  name=f"DE_KVNR_{language}")]

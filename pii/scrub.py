@@ -116,7 +116,9 @@ class PiiScrubber(Stage):
         )
         # a bare run of digits with no phone word near it is more likely an order or customer number
         findings = [r for r in findings if not (r.entity_type == "PHONE_NUMBER" and text[r.start:r.end].isdigit()
-                                                 and r.score < BARE_DIGITS_PHONE_SCORE)]
+                                                 and r.score < BARE_DIGITS_PHONE_SCORE)
+                    # a Luhn-valid run right after "+" is an international phone number, never a card
+                    and not (r.entity_type == "CREDIT_CARD" and text[max(r.start - 1, 0):r.start] == "+")]
         if "PERSON" in self.config.entities:
             findings = list(findings) + self._names.find(text, language)
         spans, pieces, cursor, kept = [], [], 0, set()

@@ -2,12 +2,14 @@
 the oracle, never real people's numbers) are scrubbed in context; the same numbers with a wrong check
 character are left alone."""
 
+import random
+import re
 import string
 
 import pytest
 
 from corpus.config import PiiConfig
-from pii.identifiers import country_of_url, validator
+from pii.identifiers import ALONE, IDENTIFIERS, MAX_RANDOM_PASS_RATE, WEAK, country_of_url, validator
 from pii.scrub import PiiScrubber
 
 SCRUBBER = PiiScrubber(PiiConfig())
@@ -97,6 +99,45 @@ def test_weak_checksum_numbers_need_a_context_word():
     assert _types(f"Mijn BSN is {bsn}.", "nl").get(bsn) == "NATIONAL_ID"
     # one 9-digit number in eleven passes the Dutch 11-test: an order number must not be scrubbed as a BSN
     assert "NATIONAL_ID" not in _types(f"Uw bestelling {bsn} is verzonden.", "nl").values()
+
+
+@pytest.mark.parametrize("kind", [k for k in IDENTIFIERS if k.score in (ALONE, WEAK) and k.country != "IE"],
+                         ids=lambda k: k.module)
+def test_identifiers_reported_without_context_are_the_ones_random_numbers_rarely_pass(kind):
+    """ALONE (reported bare) vs WEAK (needs a context word) follows how many random digit strings of the
+    pattern's shape stdnum accepts: a changed tier or a looser stdnum release fails here."""
+    rng, pattern, is_valid = random.Random(0), re.compile(kind.pattern), validator(kind.module)
+    shaped = [s for n in range(9, 14) for s in ("".join(rng.choices(string.digits, k=n)) for _ in range(4000))
+              if pattern.fullmatch(s)]
+    rate = sum(map(is_valid, shaped)) / len(shaped)
+    assert len(shaped) > 300
+    assert (rate <= MAX_RANDOM_PASS_RATE) == (kind.score == ALONE), f"{kind.module}: {rate:.2%} of random numbers pass"
+
+
+def test_bare_identifiers_with_a_date_and_checksum_are_reported_without_context():
+    pesel, invalid = complete("stdnum.pl.pesel", "4405140135?")
+    assert _types(f"{pesel}", "pl").get(pesel) == "NATIONAL_ID"
+    assert not _types(f"{invalid}", "pl")
+    pnr, _ = complete("stdnum.se.personnummer", "18900411980?")  # born in the 19th century
+    assert _types(f"Personnummer {pnr}.", "sv").get(pnr) == "NATIONAL_ID"
+
+
+def test_spanish_dni_without_its_leading_zero():
+    dni, invalid = complete("stdnum.es.dni", "01234567?")
+    assert _types(f"Mi DNI es {dni[1:]}.", "es").get(dni[1:]) == "NATIONAL_ID"
+    assert not _types(f"Mi DNI es {invalid[1:]}.", "es")
+
+
+def test_german_pension_and_health_insurance_numbers_presidio_recognizes():
+    # pension number: area 15, born 07.06.49, initial C, serial 10, check digit computed by Presidio's recognizer
+    valid = [f"15070649C10{d}" for d in string.digits if _types(f"RVNR {'15070649C10' + d}", "de")]
+    assert len(valid) == 1, valid
+    assert _types(f"Meine Rentenversicherungsnummer ist {valid[0]}.", "de").get(valid[0]) == "SOCIAL_SECURITY"
+    assert _types(f"{valid[0]}", "de").get(valid[0]) == "SOCIAL_SECURITY"  # a birth date, an initial, a checksum
+    kvnr = [f"A12345678{d}" for d in string.digits if _types(f"Versichertennummer A12345678{d}", "de")]
+    assert len(kvnr) == 1, kvnr
+    # one check digit passes one code in ten: without a context word a product code stays
+    assert not _types(f"Artikel {kvnr[0]} ist lieferbar.", "de")
 
 
 def test_domain_country_adds_its_identifiers_and_phone_region():

@@ -109,3 +109,17 @@ def test_a_page_that_is_mostly_personal_data_is_dropped():
     outcome = SCRUBBER(Document("f", 0, "r", text=directory, lang="en"))
     assert isinstance(outcome, Drop) and outcome.reason == "pii_density"
     assert outcome.detail.startswith("EMAIL ") and outcome.detail.endswith("> 5") and "@" not in outcome.detail
+
+
+@pytest.mark.parametrize("text, lang", [("Tel.: 512 345 678", "pl"), ("Tel. : 06 12 34 56 78", "fr"),
+                                        ("Tel.: 512345678", "pl")])
+def test_phone_words_that_are_also_stop_words_still_count_as_context(text, lang):
+    # "tel" is a French and Polish stop word; Presidio skips stop words when it looks for context
+    result = PiiScrubber(PiiConfig()).scrub(text, lang)
+    assert [s.type for s in result.spans] == ["PHONE"]
+
+
+def test_international_number_is_a_phone_not_a_payment_card():
+    # 49177991234567 passes Luhn; after "+" it is a German number
+    result = PiiScrubber(PiiConfig()).scrub("Mailbox: +49177991234567", "de")
+    assert [s.type for s in result.spans] == ["PHONE"]
