@@ -125,7 +125,18 @@ class DedupConfig(_Section):
     rows_per_band: int = 8
     seed: int = 1
     hash_function: Literal["xxh32", "sha1"] = "xxh32"
-    survivor: Literal["input_order", "earliest_fetch"] = "input_order"
+    # which member of a duplicate cluster is kept: the first in input order, the earliest fetched, or the
+    # one with the highest quality_score (share of lines that end like prose); ties fall back to input order
+    survivor: Literal["input_order", "earliest_fetch", "highest_quality"] = "input_order"
+    # candidate pairs (documents sharing a band) are linked only if their Jaccard similarity reaches
+    # verify_threshold: "exact" computes it from the two texts' shingles, "estimated" from the signatures
+    # (share of agreeing positions), "none" links every candidate, as FineWeb does
+    verify: Literal["exact", "estimated", "none"] = "exact"
+    verify_threshold: float = Field(default=0.8, ge=0.0, le=1.0)
+    # drop a night's documents that duplicate a document already published (the root's dedup index)
+    across_nights: bool = True
+    # merge the per-night dedup index parts into one sorted generation when more than this many are unmerged
+    compact_index_after: int = Field(default=8, ge=1)
 
     @property
     def num_perm(self) -> int:

@@ -31,8 +31,10 @@ class Document:
     pii_kept: list[str] = field(default_factory=list)  # types left in the text by policy
     pii_recognizers: dict[str, int] = field(default_factory=dict)  # "TYPE/recognizer" -> findings (reports)
     pii_fingerprints: list[str] = field(default_factory=list)  # keyed hashes of the values (erasure index)
+    quality_score: float = 0.0  # share of the kept text's lines that end like prose (dedup's survivor rule)
     text_hash: str = ""  # hash of normalised text, for exact dedup
     band_hashes: list[int] = field(default_factory=list)  # MinHash LSH band keys
+    minhash: list[int] = field(default_factory=list)  # the signature, uint32 values stored as int32 (verification)
 
     @property
     def doc_id(self) -> str:

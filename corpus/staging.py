@@ -39,8 +39,10 @@ DOC_SCHEMA = pa.schema([
     ("pii_kept", pa.list_(pa.string())),
     ("pii_fingerprints", pa.list_(pa.string())),
     ("pii_recognizers", pa.map_(pa.string(), pa.int32())),
+    ("quality_score", pa.float64()),
     ("text_hash", pa.string()),
     ("band_hashes", pa.list_(pa.int64())),
+    ("minhash", pa.list_(pa.int32())),
 ])
 
 OUTCOME_SCHEMA = pa.schema([

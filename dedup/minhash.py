@@ -42,6 +42,12 @@ def shingles(normalized: str, n: int) -> list[bytes]:
     return list({" ".join(words[i:i + n]).encode("utf-8") for i in range(len(words) - n + 1)})
 
 
+def jaccard(text_a: str, text_b: str, n: int) -> float:
+    """Exact Jaccard similarity of two texts' shingle sets, as normalised for dedup."""
+    a, b = set(shingles(normalize_text(text_a), n)), set(shingles(normalize_text(text_b), n))
+    return len(a & b) / len(a | b) if a or b else 1.0
+
+
 def sha1_hash32(data: bytes) -> int:
     return struct.unpack("<I", hashlib.sha1(data).digest()[:4])[0]
 

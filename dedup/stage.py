@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from corpus.config import DedupConfig
 from corpus.document import Document, Drop
 from corpus.stages import Stage
@@ -19,5 +21,8 @@ class DedupSignature(Stage):
         normalized = normalize_text(doc.text)
         doc.text_hash = text_hash(normalized)
         if self.config.near:
-            doc.band_hashes = self.hasher.band_hashes(self.hasher.signature(shingles(normalized, self.config.ngram)))
+            signature = self.hasher.signature(shingles(normalized, self.config.ngram))
+            doc.band_hashes = self.hasher.band_hashes(signature)
+            if self.config.verify == "estimated":  # kept only when candidate pairs are verified with it
+                doc.minhash = signature.view(np.int32).tolist()
         return doc

@@ -200,6 +200,13 @@ def fineweb_lines(text: str, words: list[str], t: dict) -> Verdict | None:
             or _over("fineweb_list_ratio", text.count("\n") / max(1, len(words)), t.get("new_line_ratio")))
 
 
+def prose_share(text: str) -> float:
+    """Share of non-empty lines ending in terminal punctuation: running prose scores high, menus and lists
+    low. Stored as the document's quality_score (the dedup survivor rule "highest_quality")."""
+    lines = [line for line in text.split("\n") if line.strip()]
+    return sum(line.rstrip().endswith(_TERMINAL) for line in lines) / len(lines) if lines else 0.0
+
+
 class QualityFilter(Stage):
     name = "quality"
 
@@ -229,4 +236,5 @@ class QualityFilter(Stage):
         if c.fineweb_quality and (verdict := fineweb_lines(text, words, t["fineweb"])):
             return verdict.drop()
         doc.text, doc.n_words = text, len(words)
+        doc.quality_score = prose_share(text)
         return doc

@@ -64,7 +64,7 @@ class ErasurePlan:
     reason: str
     matched: dict[str, list[str]] = field(default_factory=dict)  # set -> doc_ids matched directly
     near_duplicates: dict[str, list[str]] = field(default_factory=dict)  # set -> doc_ids sharing a band
-    band_hashes: list[str] = field(default_factory=list)  # of the matched documents: later runs drop their copies
+    band_hashes: list[str] = field(default_factory=list)  # of every erased document: later runs drop their copies
     fingerprints: list[str] = field(default_factory=list)  # value fingerprints: later runs drop documents with them
 
     @property
@@ -132,22 +132,30 @@ class Eraser:
         self._add_near_duplicates(plan)
         return plan
 
-    def _add_near_duplicates(self, plan: ErasurePlan) -> None:
-        """Documents sharing a MinHash band with a matched one, in any set, until no new ones appear."""
+    def _document_keys(self, set_id: str) -> dict[str, set[str]]:
+        """doc_id -> its dedup keys (document_bands), from the set's dedup index; sets published before the
+        index existed are hashed again from their text."""
+        from dedup.index import PublishedIndex
+
+        index = PublishedIndex(self.root)
+        if index.set_files(set_id):
+            return {doc_id: {key_string(band, key) for band, key in keys}
+                    for doc_id, keys in index.keys_of(set_id).items()}
         from dedup.stage import DedupSignature
 
+        signer, keys = DedupSignature(self.config.dedup), {}
+        for _, table in self.shard_tables(set_id, ["doc_id", "text"]):
+            for doc_id, text in zip(table["doc_id"].to_pylist(), table["text"].to_pylist(), strict=True):
+                keys[doc_id] = document_bands(signer(Document("", 0, "", text=text)))
+        return keys
+
+    def _add_near_duplicates(self, plan: ErasurePlan) -> None:
+        """Documents sharing a MinHash band with a matched one, in any set, until no new ones appear."""
         if not plan.matched:
             return
-        signer = DedupSignature(self.config.dedup)
-        bands: dict[str, dict[str, set[int]]] = {}
-        for set_id in self.set_ids():
-            bands[set_id] = {}
-            for _, table in self.shard_tables(set_id, ["doc_id", "text"]):
-                for doc_id, text in zip(table["doc_id"].to_pylist(), table["text"].to_pylist(), strict=True):
-                    bands[set_id][doc_id] = document_bands(signer(Document("", 0, "", text=text)))
+        bands = {set_id: self._document_keys(set_id) for set_id in self.set_ids()}
         erased = {(s, d) for s, ids in plan.matched.items() for d in ids}
         frontier = set().union(*(bands[s][d] for s, d in erased if d in bands[s]))
-        plan.band_hashes = sorted(b for s, d in erased if d in bands[s] for b in bands[s][d])
         while frontier:
             new = {(s, d) for s, docs in bands.items() for d, b in docs.items() if (s, d) not in erased and b & frontier}
             if not new:
@@ -157,6 +165,8 @@ class Eraser:
             for s, d in new:
                 plan.near_duplicates.setdefault(s, []).append(d)
         plan.near_duplicates = {s: sorted(ids) for s, ids in plan.near_duplicates.items()}
+        # the whole cluster's keys: a later copy of any of its members stays out
+        plan.band_hashes = sorted({b for s, d in erased if d in bands[s] for b in bands[s][d]})
 
     # -- applying ------------------------------------------------------------------------------------------
     def apply(self, plan: ErasurePlan) -> dict:
@@ -206,6 +216,9 @@ class Eraser:
             keep = pc.invert(pc.is_in(table["doc_id"], value_set=wanted))
             if not pc.all(keep).as_py():
                 self.store.write_bytes(path, table_bytes(table.filter(keep)))
+        from dedup.index import PublishedIndex
+
+        PublishedIndex(self.root).remove_documents(set_id, ids)  # the erasure log keeps their keys instead
         files = manifest["files"]
         manifest["totals"].update(documents=sum(f["rows"] for f in files), bytes=sum(f["bytes"] for f in files),
                                   characters=sum(t["characters"] for t in manifest["languages"].values()))
@@ -217,8 +230,16 @@ class Eraser:
 
 
 def document_bands(doc) -> set[str]:
-    """A signed document's dedup keys as stable strings: its MinHash band hashes and its exact text hash."""
-    return {f"b{h}" for h in doc.band_hashes} | {f"t{doc.text_hash}"}
+    """A signed document's dedup keys as stable strings: its MinHash band hashes and its exact-text key
+    (the first 16 hex digits of the normalised-text hash, as in the dedup index)."""
+    return {f"b{h}" for h in doc.band_hashes} | {f"t{doc.text_hash[:16]}"}
+
+
+def key_string(band: int, key: int) -> str:
+    """A dedup index row (dedup.index) as the string document_bands gives the same key."""
+    from dedup.index import EXACT_BAND
+
+    return f"t{key & 0xFFFFFFFFFFFFFFFF:016x}" if band == EXACT_BAND else f"b{key}"
 
 
 @dataclass(frozen=True)

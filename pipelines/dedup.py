@@ -1,19 +1,26 @@
 """Global deduplication with Spark operations: exact (normalised-text hash), then MinHash LSH + connected
-components (large-star / small-star, Kiveris et al. 2014). Nothing is collected on the driver.
+components (large-star / small-star, Kiveris et al. 2014), then the published index of earlier nights.
+Nothing is collected on the driver.
 
-Nodes are 64-bit integers derived from ``doc_id``; a component is named by its smallest node; the survivor
-of a cluster is chosen by a deterministic rule (input order or earliest fetch), so reruns agree.
+Nodes are 64-bit integers derived from ``doc_id``; documents sharing an LSH band key are linked to the
+smallest node of the bucket, and the link is kept when the two texts' Jaccard similarity reaches
+``verify_threshold`` (exact, from their shingles; or estimated from the signatures; or not checked); a component is named by its smallest node; the survivor of a cluster is chosen by a
+deterministic rule (input order, earliest fetch or highest quality score, then input order), so reruns agree.
+A cluster with a member that shares a key with a published document is dropped whole: the published copy is
+its survivor.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from corpus.config import DedupConfig
 from corpus.document import DROPPED
+from dedup.index import EXACT_BAND
 
 
 @dataclass
@@ -26,7 +33,44 @@ def _survivor_order(config: DedupConfig) -> list:
     order = [F.col("file_index"), F.col("offset"), F.col("doc_id")]
     if config.survivor == "earliest_fetch":
         order = [F.col("fetch_date").asc_nulls_last()] + order
+    elif config.survivor == "highest_quality":
+        order = [F.col("quality_score").desc_nulls_last()] + order
     return order
+
+
+def exact_key(text_hash):
+    """dedup.index.exact_key as a Spark column: the first 16 hex digits as a signed 64-bit integer."""
+    return F.conv(F.substring(text_hash, 1, 16), 16, -10).cast("long")
+
+
+def index_rows(docs: DataFrame) -> DataFrame:
+    """(band, key, doc_id) for every LSH band key and the exact-text key of ``docs`` (dedup.index.INDEX_SCHEMA)."""
+    bands = docs.select(F.posexplode("band_hashes").alias("band", "key"), "doc_id")
+    exact = docs.select(F.lit(EXACT_BAND).alias("band"), exact_key(F.col("text_hash")).alias("key"), "doc_id")
+    return bands.unionByName(exact).select(F.col("band").cast("short"), "key", "doc_id")
+
+
+def candidate_edges(docs: DataFrame, config: DedupConfig) -> DataFrame:
+    """(src, dst) links: each document to the smallest node of every LSH bucket it is in, kept when the pair
+    passes ``config.verify``."""
+    bands = docs.select("node", F.posexplode("band_hashes").alias("band", "key"))
+    bucket_min = F.min("node").over(Window.partitionBy("band", "key"))
+    edges = (bands.withColumn("m", bucket_min).where(F.col("node") != F.col("m"))
+             .select(F.col("node").alias("src"), F.col("m").alias("dst")).distinct())
+    if config.verify == "none":
+        return edges
+    if config.verify == "exact":
+        texts = docs.select("node", "text")
+        pairs = (edges.join(texts.withColumnRenamed("node", "src").withColumnRenamed("text", "a"), "src")
+                 .join(texts.withColumnRenamed("node", "dst").withColumnRenamed("text", "b"), "dst"))
+        return pairs.mapInArrow(partial(_similar_pairs, config.ngram, config.verify_threshold), "src long, dst long")
+    signatures = docs.select("node", "minhash")
+    agreement = F.expr(f"aggregate(zip_with(a_sig, b_sig, (x, y) -> IF(x = y, 1, 0)), 0, (acc, v) -> acc + v)"
+                       f" / {config.num_perm}")
+    return (edges.join(signatures.withColumnRenamed("node", "src").withColumnRenamed("minhash", "a_sig"), "src")
+            .join(signatures.withColumnRenamed("node", "dst").withColumnRenamed("minhash", "b_sig"), "dst")
+            .where(agreement >= F.lit(config.verify_threshold))
+            .select("src", "dst"))
 
 
 def _outcomes(df: DataFrame, reason: str) -> DataFrame:
@@ -54,6 +98,20 @@ def _small_star(edges: DataFrame) -> DataFrame:
     return linked.union(own).distinct()
 
 
+def _similar_pairs(ngram: int, threshold: float, batches):
+    """mapInArrow body: the (src, dst) pairs whose texts' exact Jaccard similarity reaches ``threshold``."""
+    import pyarrow as pa
+
+    from dedup.minhash import jaccard
+
+    for batch in batches:
+        rows = batch.to_pydict()
+        keep = [jaccard(a, b, ngram) >= threshold for a, b in zip(rows["a"], rows["b"], strict=True)]
+        yield pa.RecordBatch.from_pydict({
+            "src": pa.array([s for s, k in zip(rows["src"], keep) if k], pa.int64()),
+            "dst": pa.array([d for d, k in zip(rows["dst"], keep) if k], pa.int64())})
+
+
 def connected_components(edges: DataFrame, max_iterations: int = 100) -> DataFrame:
     """(node, component) for every node with an edge; component = smallest node id in it."""
     current = edges.select(F.greatest("src", "dst").alias("src"), F.least("src", "dst").alias("dst")).distinct()
@@ -69,7 +127,8 @@ def connected_components(edges: DataFrame, max_iterations: int = 100) -> DataFra
     return current.select(F.col("src").alias("node"), F.col("dst").alias("component")).union(roots).distinct()
 
 
-def deduplicate(docs: DataFrame, config: DedupConfig) -> DedupResult:
+def deduplicate(docs: DataFrame, config: DedupConfig, published: DataFrame | None = None) -> DedupResult:
+    """``published``: (band, key, doc_id) of documents already published (dedup.index), or None."""
     order = _survivor_order(config)
     docs = docs.withColumn("node", F.conv(F.substring("doc_id", 1, 15), 16, 10).cast("long"))
 
@@ -86,15 +145,24 @@ def deduplicate(docs: DataFrame, config: DedupConfig) -> DedupResult:
 
     # 2. near duplicates: documents sharing any LSH band key are linked, then clustered
     if config.near:
-        bands = ranked.select("node", F.posexplode("band_hashes").alias("band", "key"))
-        bucket_min = F.min("node").over(Window.partitionBy("band", "key"))
-        edges = (bands.withColumn("m", bucket_min).where(F.col("node") != F.col("m"))
-                 .select(F.col("node").alias("src"), F.col("m").alias("dst")).distinct())
-        components = connected_components(edges)
+        components = connected_components(candidate_edges(ranked, config))
         clustered = (ranked.join(components, "node", "left")
                      .withColumn("component", F.coalesce("component", "node")))
     else:
         clustered = ranked.withColumn("component", F.col("node"))
+
+    # 3. earlier nights: a cluster with a member sharing a key with a published document goes whole
+    if published is not None:
+        keys = index_rows(clustered)
+        hits = (keys.join(published.select("band", "key", F.col("doc_id").alias("_published")), ["band", "key"])
+                .groupBy("doc_id").agg(F.min("_published").alias("_published")))
+        clustered = (clustered.join(hits, "doc_id", "left")
+                     .withColumn("_published", F.min("_published").over(Window.partitionBy("component"))))
+    else:
+        clustered = clustered.withColumn("_published", F.lit(None).cast("string"))
+    published_dropped = _outcomes(clustered.where(F.col("_published").isNotNull())
+                                  .withColumn("_survivor", F.col("_published")), "published_duplicate")
+    clustered = clustered.where(F.col("_published").isNull())
 
     by_cluster = Window.partitionBy("component").orderBy(*order)
     clustered = (clustered.withColumn("_rank", F.row_number().over(by_cluster))
@@ -103,6 +171,8 @@ def deduplicate(docs: DataFrame, config: DedupConfig) -> DedupResult:
     near_dropped = _outcomes(clustered.where(F.col("_rank") > 1), "near_duplicate")
     survivors = (clustered.where(F.col("_rank") == 1)
                  .withColumn("dup_cluster_id", F.col("_survivor"))
-                 .drop("_rank", "_survivor", "_exact_size", "component", "node"))
-    dropped = near_dropped if exact_dropped is None else exact_dropped.unionByName(near_dropped)
+                 .drop("_rank", "_survivor", "_exact_size", "component", "node", "_published"))
+    dropped = near_dropped.unionByName(published_dropped)
+    if exact_dropped is not None:
+        dropped = exact_dropped.unionByName(dropped)
     return DedupResult(survivors, dropped)

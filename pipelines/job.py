@@ -43,7 +43,8 @@ from corpus.shards import SHARD_SCHEMA, ShardFile, build_manifest, write_shard
 from corpus.staging import DOC_SCHEMA, OUTCOME_SCHEMA, input_dir, is_done, read_done, table_bytes
 from corpus.storage import Store
 from corpus.stages import StageStats
-from pipelines.dedup import deduplicate
+from dedup.index import INDEX_DIR, INDEX_SCHEMA, PublishedIndex
+from pipelines.dedup import deduplicate, index_rows
 from pipelines.spark import build_session
 from pii.erasure import ErasureList
 from pipelines.worker import ERASURES_FILE, stage_input
@@ -233,7 +234,12 @@ def run_pipeline(inputs: list[str], output: str, config: PipelineConfig, spark: 
             .persist(StorageLevel.MEMORY_AND_DISK)
         stage_outcomes = _read_staged(spark, store, [store.join(d, "outcomes.parquet") for d in staged],
                                       OUTCOME_SCHEMA)
-        dedup = deduplicate(docs, config.dedup)
+        published_index = PublishedIndex(root)
+        published_files = published_index.files() if config.dedup.across_nights else []
+        published = (_read_staged(spark, store, published_files, INDEX_SCHEMA) if published_files else None)
+        if published_files:
+            log(f"dedup: checking against the published index ({len(published_files)} file(s))")
+        dedup = deduplicate(docs, config.dedup, published)
         kept = dedup.survivors.persist(StorageLevel.MEMORY_AND_DISK)
         totals = {r["lang"]: {"documents": r["documents"], "characters": r["characters"], "words": r["words"]}
                   for r in kept.groupBy("lang").agg(F.count(F.lit(1)).alias("documents"),
@@ -272,6 +278,12 @@ def run_pipeline(inputs: list[str], output: str, config: PipelineConfig, spark: 
         fingerprints = sum(r["rows"] for r in index.mapInArrow(
             partial(write_table_partition, store, store.join(out_dir, "pii_index"), PII_INDEX_SCHEMA),
             "rows long").collect())
+        # dedup index: the kept documents' band and exact-text keys, for later nights and erasures
+        keys = (index_rows(kept).repartition(max(1, len(set_inputs) // 64), "band", "key")
+                .sortWithinPartitions("band", "key", "doc_id"))
+        dedup_keys = sum(r["rows"] for r in keys.mapInArrow(
+            partial(write_table_partition, store, store.join(out_dir, INDEX_DIR), INDEX_SCHEMA),
+            "rows long").collect())
         timings["write"] = time.time() - t0
 
         # 4. accounting: every record read has exactly one outcome
@@ -299,6 +311,7 @@ def run_pipeline(inputs: list[str], output: str, config: PipelineConfig, spark: 
         stats["pii_recognizers"] = {lang: recognizers[lang] for lang in sorted(recognizers)}
         stats["provenance"] = provenance(config_json, summaries)
         stats["pii_index"] = {"fingerprints": fingerprints, "enabled": fingerprinting}
+        stats["dedup_index"] = {"keys": dedup_keys, "checked_against_files": len(published_files)}
         manifest = build_manifest(shard_files, totals, run_info)
         if stats["records"]["kept"] != manifest["totals"]["documents"]:  # never publish a run that lost rows
             raise RuntimeError(f"accounting mismatch: {stats['records']['kept']} kept outcomes, "
@@ -318,6 +331,8 @@ def run_pipeline(inputs: list[str], output: str, config: PipelineConfig, spark: 
             f"{manifest['totals']['files']} shard(s), {stats['records']['read']} records read in "
             f"{stats['wall_seconds']:.1f}s")
         _finalize(root, set_id, log)
+        if len(published_index.uncovered_sets()) > config.dedup.compact_index_after:
+            compact_dedup_index(spark, published_index, log)
         return RunResult(root.path, set_id, inputs_info, stats, manifest)
     finally:
         if store.is_local and store.exists(out_dir):
@@ -357,6 +372,29 @@ def _fingerprint_key_present(config: PipelineConfig) -> bool:
     from pii.fingerprints import load_key
 
     return load_key(config.pii) is not None
+
+
+def compact_dedup_index(spark: SparkSession, index: PublishedIndex, log) -> int:
+    """Merge the current generation and the uncovered sets' parts into a new sorted generation; switch
+    CURRENT.json to it (last); remove the old one. Returns the new generation number."""
+    store = index.store
+    sets, files = index.published_sets(), index.files()
+    old = index.current().get("generation")
+    generation = (old or 0) + 1
+    target = index.generation_dir(generation)
+    if store.exists(target):  # left by a compaction that died before switching
+        store.remove_tree(target)
+    partitions = max(1, math.ceil(len(files) / 16))
+    rows = sum(r["rows"] for r in (
+        _read_staged(spark, store, files, INDEX_SCHEMA).repartitionByRange(partitions, "band", "key")
+        .sortWithinPartitions("band", "key", "doc_id")
+        .mapInArrow(partial(write_table_partition, store, target, INDEX_SCHEMA), "rows long").collect()))
+    index.set_current(generation, sets)
+    if old is not None:
+        store.remove_tree(index.generation_dir(old))
+    log(f"dedup index compacted: {len(files)} file(s) of {len(sets)} set(s) -> generation {generation}, "
+        f"{rows:,} keys in {partitions} file(s)")
+    return generation
 
 
 def _finalize(root: CorpusRoot, set_id: str, log) -> None:

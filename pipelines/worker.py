@@ -68,7 +68,8 @@ def doc_row(doc: Document, file_index: int) -> dict:
         "n_chars": len(doc.text), "n_words": doc.n_words, "pii_counts": doc.pii_counts,
         "pii_kept": doc.pii_kept, "pii_fingerprints": doc.pii_fingerprints,
         "pii_recognizers": doc.pii_recognizers,
-        "text_hash": doc.text_hash, "band_hashes": doc.band_hashes,
+        "quality_score": doc.quality_score, "text_hash": doc.text_hash, "band_hashes": doc.band_hashes,
+        "minhash": doc.minhash,
     }
 
 

@@ -32,7 +32,7 @@ def test_exact_and_near_duplicates_keep_first_in_input_order(spark):
         ("e" * 32, 0, 900, "f0", "re", None, "h4", [7, 8]),
         ("f" * 32, 2, 0, "f2", "rf", None, "h5", [9, 10]),
     ]
-    result = deduplicate(_docs(spark, rows), DedupConfig())
+    result = deduplicate(_docs(spark, rows), DedupConfig(verify="none"))
     kept = {r["doc_id"][0]: r["dup_cluster_size"] for r in result.survivors.collect()}
     assert kept == {"b": 3, "e": 2, "f": 1}
     dropped = {r["doc_id"][0]: (r["reason"], r["detail"]) for r in result.dropped.collect()}
@@ -44,5 +44,105 @@ def test_exact_and_near_duplicates_keep_first_in_input_order(spark):
 def test_earliest_fetch_survivor_rule(spark):
     rows = [("a" * 32, 0, 0, "f0", "ra", "2026-01-03T00:00:00Z", "h1", [1]),
             ("b" * 32, 0, 10, "f0", "rb", "2026-01-01T00:00:00Z", "h2", [1])]
-    result = deduplicate(_docs(spark, rows), DedupConfig(survivor="earliest_fetch"))
+    result = deduplicate(_docs(spark, rows), DedupConfig(survivor="earliest_fetch", verify="none"))
     assert [r["doc_id"][0] for r in result.survivors.collect()] == ["b"]
+
+
+def _sig_docs(spark, rows):
+    schema = ("doc_id string, file_index int, offset long, warc_file string, warc_record_id string, "
+              "fetch_date string, quality_score double, text_hash string, band_hashes array<long>, "
+              "minhash array<int>")
+    return spark.createDataFrame(rows, schema)
+
+
+def test_verification_unlinks_candidates_whose_signatures_disagree(spark):
+    config = DedupConfig(num_bands=2, rows_per_band=2, verify="estimated", verify_threshold=0.7)  # 4 positions
+    rows = [("a" * 32, 0, 0, "f", "ra", None, 0.0, "h1", [1, 2], [1, 2, 3, 4]),
+            ("b" * 32, 0, 1, "f", "rb", None, 0.0, "h2", [1, 5], [1, 2, 3, 9]),  # agrees 3/4 with a: linked
+            ("c" * 32, 0, 2, "f", "rc", None, 0.0, "h3", [6, 2], [1, 2, 7, 8])]  # shares a band, 2/4: not
+    kept = {r["doc_id"][0] for r in deduplicate(_sig_docs(spark, rows), config).survivors.collect()}
+    assert kept == {"a", "c"}
+    unverified = DedupConfig(num_bands=2, rows_per_band=2, verify="none")
+    assert {r["doc_id"][0] for r in deduplicate(_sig_docs(spark, rows), unverified).survivors.collect()} == {"a"}
+
+
+def test_highest_quality_survivor_then_input_order(spark):
+    rows = [("a" * 32, 0, 0, "f", "ra", None, 0.2, "h1", [1], []),
+            ("b" * 32, 0, 1, "f", "rb", None, 0.9, "h2", [1], []),
+            ("c" * 32, 0, 2, "f", "rc", None, 0.9, "h3", [1], [])]
+    result = deduplicate(_sig_docs(spark, rows), DedupConfig(survivor="highest_quality", verify="none"))
+    assert [(r["doc_id"][0], r["dup_cluster_size"]) for r in result.survivors.collect()] == [("b", 3)]
+
+
+def test_a_cluster_touching_a_published_document_is_dropped_whole(spark):
+    from dedup.index import EXACT_BAND, exact_key
+
+    published = spark.createDataFrame([(0, 1, "p" * 32), (EXACT_BAND, exact_key("ab" * 16), "q" * 32)],
+                                      "band short, key long, doc_id string")
+    rows = [  # a ~ published p (band 0 key 1); b ~ a; c alone; d has p's... exact text of q
+        ("a" * 32, 0, 0, "f", "ra", None, 0.0, "h1", [1, 100], []),
+        ("b" * 32, 0, 1, "f", "rb", None, 0.0, "h2", [2, 100], []),
+        ("c" * 32, 0, 2, "f", "rc", None, 0.0, "h3", [3, 300], []),
+        ("d" * 32, 0, 3, "f", "rd", None, 0.0, "ab" * 16, [4, 400], []),
+    ]
+    result = deduplicate(_sig_docs(spark, rows), DedupConfig(num_bands=2, rows_per_band=1, verify="none"), published)
+    assert [r["doc_id"][0] for r in result.survivors.collect()] == ["c"]
+    dropped = {r["doc_id"][0]: (r["reason"], r["detail"]) for r in result.dropped.collect()}
+    assert dropped == {"a": ("published_duplicate", "duplicate_of=" + "p" * 32),
+                       "b": ("published_duplicate", "duplicate_of=" + "p" * 32),
+                       "d": ("published_duplicate", "duplicate_of=" + "q" * 32)}
+
+
+def test_clusters_do_not_depend_on_input_partitioning(spark):
+    import random
+
+    rng = random.Random(7)
+    rows = []
+    for i in range(300):  # 300 documents in chains and stars over 40 shared keys
+        keys = [rng.randrange(40) + 1000 * b for b in range(3)]
+        rows.append((f"{i:032x}", i % 5, i, f"f{i % 5}", f"r{i}", None, 0.0, f"h{i % 280}", keys, []))
+    config = DedupConfig(num_bands=3, rows_per_band=1, verify="none")
+
+    def outcome(order, partitions):
+        result = deduplicate(_sig_docs(spark, order).repartition(partitions), config)
+        return (sorted((r["doc_id"], r["dup_cluster_id"], r["dup_cluster_size"]) for r in result.survivors.collect()),
+                sorted((r["doc_id"], r["reason"], r["detail"]) for r in result.dropped.collect()))
+
+    first = outcome(rows, 1)
+    shuffled = rows[:]
+    rng.shuffle(shuffled)
+    assert outcome(shuffled, 7) == first
+    assert len(first[0]) + len(first[1]) == len(rows)
+
+
+def test_exact_key_in_spark_matches_python(spark):
+    from pyspark.sql import functions as F
+
+    from dedup.index import exact_key
+    from pipelines.dedup import exact_key as spark_exact_key
+
+    hashes = ["0" * 32, "f" * 32, "7fffffffffffffff" + "0" * 16, "8000000000000000" + "1" * 16, "0123456789abcdef" * 2]
+    got = [r["k"] for r in spark.createDataFrame([(h,) for h in hashes], "h string")
+           .select(spark_exact_key(F.col("h")).alias("k")).collect()]
+    assert got == [exact_key(h) for h in hashes]
+
+
+def test_exact_verification_keeps_candidates_whose_texts_are_similar_enough(spark):
+    from dedup.minhash import jaccard
+
+    def word(i: int) -> str:  # letters only: normalisation folds digits together
+        return "".join("abcdefghij"[int(d)] for d in str(i)) + "q"
+
+    words = [word(i) for i in range(300)]
+    base = " ".join(words[:200])
+    close = base.replace(f" {words[100]} ", " changed ")  # 5 of 196 shingles change: J ~ 0.95
+    far = " ".join(words[:100] + words[200:300])  # J ~ 0.32
+    assert jaccard(base, close, 5) > 0.9 and jaccard(base, far, 5) < 0.5
+    rows = [("a" * 32, 0, 0, "f", "ra", None, "h1", [1], base),
+            ("b" * 32, 0, 1, "f", "rb", None, "h2", [1], close),
+            ("c" * 32, 0, 2, "f", "rc", None, "h3", [1], far)]  # shares the band but not the text
+    docs = spark.createDataFrame(rows, "doc_id string, file_index int, offset long, warc_file string, "
+                                       "warc_record_id string, fetch_date string, text_hash string, "
+                                       "band_hashes array<long>, text string")
+    result = deduplicate(docs, DedupConfig(verify="exact", verify_threshold=0.8))
+    assert sorted((r["doc_id"][0], r["dup_cluster_size"]) for r in result.survivors.collect()) == [("a", 2), ("c", 1)]

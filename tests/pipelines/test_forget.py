@@ -77,6 +77,8 @@ def test_forget_by_value_and_domain_then_a_third_night_keeps_them_out(two_nights
     for s in sets:
         assert not removed & {r["doc_id"] for r in _rows(s)}
         assert not removed & {r["doc_id"] for r in _index(s)}
+        # the dedup index forgets them too (their keys live on in the erasure log)
+        assert not removed & {r["doc_id"] for f in s.glob("dedup_index/*.parquet") for r in pq.read_table(f).to_pylist()}
         _checksums_hold(s)
     index = json.loads((root / "index.json").read_text())
     assert sum(s["documents"] for s in index["sets"]) == sum(len(_rows(s)) for s in sets)
@@ -106,6 +108,9 @@ def test_forget_by_value_and_domain_then_a_third_night_keeps_them_out(two_nights
     dropped = {reason for stage in ("erased_urls", "erased_content")
                for reason in result.stats["outcomes"].get(stage, {}).get("dropped", {})}
     assert {"erased_domain", "erased_value"} <= dropped or {"erased_domain", "erased_near_duplicate"} <= dropped
+    # what was not erased is published already: the re-crawl's copies are dropped as such, not re-admitted
+    assert result.stats["outcomes"]["dedup"]["dropped"]["published_duplicate"] >= 1
+    assert not third
 
 
 def test_forget_needs_the_key_and_a_root(tmp_path, capsys, monkeypatch):
