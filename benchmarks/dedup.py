@@ -35,6 +35,7 @@ import sys
 sys.path[:] = [p for p in sys.path if os.path.realpath(p or ".") != os.path.dirname(os.path.realpath(__file__))]
 
 import argparse  # noqa: E402
+import hashlib  # noqa: E402
 import json  # noqa: E402
 import random  # noqa: E402
 import tempfile  # noqa: E402
@@ -278,7 +279,8 @@ def synthetic_signatures(out: Path, n: int, config: DedupConfig, seed: int, file
     for f in range(files):
         idx = order[f * per_file:(f + 1) * per_file]
         table = pa.table({
-            "doc_id": [f"{x:032x}" for x in idx], "file_index": np.full(len(idx), f, dtype=np.int32),
+            "doc_id": [hashlib.blake2b(b"%d" % x, digest_size=16).hexdigest() for x in idx],  # ids are hashes
+            "file_index": np.full(len(idx), f, dtype=np.int32),
             "offset": idx.astype(np.int64), "warc_file": [f"f{f}"] * len(idx), "warc_record_id": [""] * len(idx),
             "fetch_date": pa.nulls(len(idx), pa.string()), "quality_score": np.zeros(len(idx)),
             "text_hash": [f"{x:032x}" for x in idx],

@@ -2,7 +2,7 @@
 components (large-star / small-star, Kiveris et al. 2014), then the published index of earlier nights.
 Nothing is collected on the driver.
 
-Nodes are 64-bit integers derived from ``doc_id``; documents sharing an LSH band key are linked to the
+Nodes are the first 64 bits of ``doc_id`` (itself a hash); documents sharing an LSH band key are linked to the
 smallest node of the bucket, and the link is kept when the two texts' Jaccard similarity reaches
 ``verify_threshold`` (exact, from their shingles; or estimated from the signatures; or not checked); a component is named by its smallest node; the survivor of a cluster is chosen by a
 deterministic rule (input order, earliest fetch or highest quality score, then input order), so reruns agree.
@@ -130,7 +130,8 @@ def connected_components(edges: DataFrame, max_iterations: int = 100) -> DataFra
 def deduplicate(docs: DataFrame, config: DedupConfig, published: DataFrame | None = None) -> DedupResult:
     """``published``: (band, key, doc_id) of documents already published (dedup.index), or None."""
     order = _survivor_order(config)
-    docs = docs.withColumn("node", F.conv(F.substring("doc_id", 1, 15), 16, 10).cast("long"))
+    # 64 bits of the doc_id's hash: two of a billion documents share a node with probability ~3%
+    docs = docs.withColumn("node", exact_key(F.col("doc_id")))
 
     # 1. exact duplicates: one survivor per normalised-text hash
     by_hash = Window.partitionBy("text_hash").orderBy(*order)
