@@ -44,6 +44,9 @@ class IdentifierKind:
 
 _D = r"(?<![\w.,/+-])"  # not glued to a preceding word, number, separator or "+" (a phone number)
 _E = r"(?![\w/-]|[.,]\d)"  # nor to a following one
+# long identifiers with a birth date and a check character in a fixed layout may follow a word they were
+# glued to when extraction lost a space ("code is199003052397"): only digits and separators must not precede
+_G = r"(?<![\d.,/+-])"
 
 IDENTIFIERS: tuple[IdentifierKind, ...] = (
     IdentifierKind("AT", SOCIAL_SECURITY, "stdnum.at.vnr", _D + r"\d{4} ?\d{6}" + _E, WEAK,
@@ -60,7 +63,7 @@ IDENTIFIERS: tuple[IdentifierKind, ...] = (
     IdentifierKind("DK", NATIONAL_ID, "stdnum.dk.cpr", _D + r"\d{6}-? ?\d{4}" + _E, WEAK,
                    ("cpr", "cpr-nummer", "personnummer")),
     IdentifierKind("EE", NATIONAL_ID, "stdnum.ee.ik", _D + r"[1-6]\d{10}" + _E, ALONE, ("isikukood",)),
-    IdentifierKind("FI", NATIONAL_ID, "stdnum.fi.hetu", _D + r"\d{6}[-+ABCDEFUVWXY]\d{3}[0-9A-Y]" + _E, STRONG,
+    IdentifierKind("FI", NATIONAL_ID, "stdnum.fi.hetu", _G + r"\d{6}[-+ABCDEFUVWXY]\d{3}[0-9A-Y]" + _E, STRONG,
                    ("henkilötunnus", "hetu", "personbeteckning")),
     IdentifierKind("FR", SOCIAL_SECURITY, "stdnum.fr.nir",
                    _D + r"[12] ?\d{2} ?\d{2} ?(?:\d{2}|2[AB]) ?\d{3} ?\d{3} ?\d{2}" + _E, STRONG,
@@ -85,15 +88,15 @@ IDENTIFIERS: tuple[IdentifierKind, ...] = (
                    ("cartão", "cidadão", "cartao", "cidadao")),
     IdentifierKind("PT", TAX_ID, "stdnum.pt.nif", _D + r"(?:PT ?)?[123]\d{2} ?\d{3} ?\d{3}" + _E, WEAK,
                    ("nif", "contribuinte", "fiscal")),
-    IdentifierKind("RO", NATIONAL_ID, "stdnum.ro.cnp", _D + r"[1-9]\d{12}" + _E, STRONG,
+    IdentifierKind("RO", NATIONAL_ID, "stdnum.ro.cnp", _G + r"[1-9]\d{12}" + _E, STRONG,
                    ("cnp", "codul")),
     IdentifierKind("SK", NATIONAL_ID, "stdnum.sk.rc", _D + r"\d{6} ?/ ?\d{3,4}" + _E, STRONG,
                    ("rodné", "rodne")),
-    IdentifierKind("SI", NATIONAL_ID, "stdnum.si.emso", _D + r"[0-3]\d[01]\d{10}" + _E, STRONG, ("emšo", "emso")),
+    IdentifierKind("SI", NATIONAL_ID, "stdnum.si.emso", _G + r"[0-3]\d[01]\d{10}" + _E, STRONG, ("emšo", "emso")),
     # DNIs below 10 million are often written without the leading zero ("1234567-L")
     IdentifierKind("ES", NATIONAL_ID, "stdnum.es.dni", _D + r"\d{7,8}[- ]?[A-Za-z]" + _E, STRONG, ("dni", "nif")),
     IdentifierKind("ES", NATIONAL_ID, "stdnum.es.nie", _D + r"[XYZxyz][- ]?\d{7}[- ]?[A-Za-z]" + _E, STRONG, ("nie",)),
-    IdentifierKind("SE", NATIONAL_ID, "stdnum.se.personnummer", _D + r"(?:(?:18|19|20)\d{6}[-+ ]?|\d{6}[-+])\d{4}" + _E,
+    IdentifierKind("SE", NATIONAL_ID, "stdnum.se.personnummer", _G + r"(?:(?:18|19|20)\d{6}[-+ ]?|\d{6}[-+])\d{4}" + _E,
                    STRONG, ("personnummer", "personnr", "pnr")),
     IdentifierKind("SE", NATIONAL_ID, "stdnum.se.personnummer", _D + r"\d{10}" + _E, ALONE,
                    ("personnummer", "personnr", "pnr")),

@@ -169,3 +169,12 @@ def test_vat_numbers_in_the_spellings_people_write(vat):
     found = _types(f"Our VAT number is {vat} and it is on every invoice.", "en")
     assert found.get(vat) == "VAT_ID", found
     assert "VAT_ID" not in _types(f"Zahlen Sie bitte es {vat[-8:]} heute.", "de").values()
+
+
+def test_long_dated_identifiers_glued_to_a_word_by_lost_whitespace():
+    pnr, _ = complete("stdnum.se.personnummer", "19900305239?")
+    assert _types(f"My swedish id code is{pnr}.", "sv").get(pnr) == "NATIONAL_ID"
+    hetu, _ = complete("stdnum.fi.hetu", "030594W903?")
+    assert _types(f"Tunnus:{hetu} ja nimi", "fi").get(hetu) == "NATIONAL_ID"
+    # a digit before it means a longer number, not an identifier
+    assert "NATIONAL_ID" not in _types(f"Order 7{pnr} shipped.", "sv").values()
