@@ -194,6 +194,48 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _train_overrides(args: argparse.Namespace) -> dict:
+    return {k: getattr(args, k) for k in ("steps", "global_batch", "seq_len") if getattr(args, k, None) is not None}
+
+
+def cmd_tokenizer_train(args: argparse.Namespace) -> int:
+    """Train the SentencePiece tokenizer on a language-balanced sample; write the fertility report."""
+    from trainer.tokenizer import fertility_table, train_tokenizer
+
+    overrides = {"vocab_size": args.vocab_size} if args.vocab_size else {}
+    config = PipelineConfig.load(args.config, tokenizer=overrides)
+    out = args.out or os.path.join(args.data, "tokenizer")
+    report = train_tokenizer(args.data, out, config.tokenizer, config.train.validation_percent, log=_log)
+    _log(f"tokenizer: {os.path.join(out, 'tokenizer.model')} ({report['vocab_size']:,} pieces); fertility "
+         f"(tokens per word and per character, held-out documents):\n{fertility_table(report)}")
+    print(json.dumps({"tokenizer": os.path.join(out, "tokenizer.model"), "vocab_size": report["vocab_size"],
+                      "fertility": os.path.join(out, "fertility.json")}))
+    return EXIT_OK
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train the language model on published shards (resumes from the last checkpoint in --out)."""
+    if args.coordinator or args.distributed:  # a pod: every host runs this same command
+        import jax
+
+        if args.coordinator:
+            jax.distributed.initialize(args.coordinator, args.num_processes, args.process_id)
+        else:
+            jax.distributed.initialize()
+    from trainer.train import train
+
+    config = PipelineConfig.load(args.config, train=_train_overrides(args))
+    tokenizer = args.tokenizer or os.path.join(args.data, "tokenizer", "tokenizer.model")
+    if not os.path.exists(tokenizer):
+        _log(f"error: no tokenizer at {tokenizer}: run `corpus tokenizer train --data {args.data}` first")
+        return EXIT_USAGE
+    metrics = train(args.data, tokenizer, args.out, config.train, log=_log)
+    last = metrics[-1] if metrics else {}
+    print(json.dumps({"out": args.out, "steps": last.get("step"), "loss": last.get("loss"),
+                      "val_bits_per_byte": last.get("val_bits_per_byte")}))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="corpus", description="GDPR-compliant multilingual web-corpus pipeline")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -244,6 +286,28 @@ def build_parser() -> argparse.ArgumentParser:
     compliance.add_argument("--root", required=True)
     compliance.add_argument("--config", default=None, metavar="TOML")
     compliance.set_defaults(func=cmd_compliance)
+
+    tokenizer = sub.add_parser("tokenizer", help="tokenizer for the trainer").add_subparsers(dest="action", required=True)
+    tok_train = tokenizer.add_parser("train", help="train SentencePiece on a language-balanced sample of the shards")
+    tok_train.add_argument("--data", required=True, help="a corpus root or one shard set")
+    tok_train.add_argument("--out", default=None, help="where tokenizer.model and fertility.json go (default DATA/tokenizer)")
+    tok_train.add_argument("--vocab-size", type=int, default=None)
+    tok_train.add_argument("--config", default=None, metavar="TOML")
+    tok_train.set_defaults(func=cmd_tokenizer_train)
+
+    train = sub.add_parser("train", help="train the language model on published shards (JAX; resumes)")
+    train.add_argument("--data", required=True, help="a corpus root or one shard set")
+    train.add_argument("--out", required=True, help="checkpoints and metrics.jsonl")
+    train.add_argument("--tokenizer", default=None, help="tokenizer.model (default DATA/tokenizer/tokenizer.model)")
+    train.add_argument("--config", default=None, metavar="TOML", help="[train] section: model, optimiser, mesh")
+    train.add_argument("--steps", type=int, default=None)
+    train.add_argument("--global-batch", type=int, default=None)
+    train.add_argument("--seq-len", type=int, default=None)
+    train.add_argument("--distributed", action="store_true", help="jax.distributed.initialize() (TPU pods)")
+    train.add_argument("--coordinator", default=None, help="host:port of process 0 (multi-process without a pod)")
+    train.add_argument("--num-processes", type=int, default=None)
+    train.add_argument("--process-id", type=int, default=None)
+    train.set_defaults(func=cmd_train)
 
     sample = sub.add_parser("sample", help="write the synthetic sample crawl (WARC files)")
     sample.add_argument("output")

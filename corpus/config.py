@@ -145,6 +145,9 @@ class DedupConfig(_Section):
 
 class ShardConfig(_Section):
     rows_per_file: int = 50_000
+    # every language gets a multiple of this many files (some empty in a small language), so trainers on 1,
+    # 2, 4 or 8 hosts each read whole files of every language; raise it to the host count of a larger pod
+    files_multiple: int = Field(default=8, ge=1)
     row_group_size: int = 2_000
     compression: str = "zstd"
     compression_level: int = 3
@@ -160,6 +163,51 @@ class SparkConfig(_Section):
     extra_conf: dict[str, str] = Field(default_factory=dict)
 
 
+class TokenizerConfig(_Section):
+    """`corpus tokenizer train` (trainer/tokenizer.py): SentencePiece on a language-balanced sample."""
+    vocab_size: int = Field(default=32_000, ge=64)
+    model_type: Literal["unigram", "bpe"] = "unigram"
+    # characters sampled per language (fewer where a language has less): small languages weigh as much
+    sample_chars_per_language: int = Field(default=5_000_000, ge=1_000)
+    character_coverage: float = Field(default=0.9995, gt=0.0, le=1.0)
+
+
+class TrainConfig(_Section):
+    """`corpus train` (trainer/): model, optimiser, data mixture, mesh and checkpoints."""
+    # decoder-only transformer
+    d_model: int = 512
+    n_layers: int = 8
+    n_heads: int = 8
+    d_ff: int = 2048
+    seq_len: int = 1024
+    # optimiser: AdamW, linear warmup then cosine decay to min_lr_ratio x learning_rate, global-norm clipping
+    steps: int = 10_000
+    global_batch: int = 64  # sequences per step, over all hosts
+    learning_rate: float = 3e-4
+    warmup_steps: int = 500
+    min_lr_ratio: float = 0.1
+    weight_decay: float = 0.1
+    clip_norm: float = 1.0
+    # language mixture from the manifests' token estimates: "temperature" samples language l with
+    # p_l ~ n_l ** alpha; "unimax" spreads a budget uniformly, capping each language at unimax_epochs passes
+    mixture: Literal["temperature", "unimax"] = "temperature"
+    alpha: float = Field(default=0.3, gt=0.0, le=1.0)
+    unimax_epochs: float = Field(default=4.0, gt=0.0)
+    validation_percent: float = Field(default=1.0, ge=0.0, lt=100.0)  # documents held out by doc_id hash
+    seed: int = 0
+    # device mesh: data x fsdp x tensor; data = -1 takes the devices the other axes leave
+    mesh_data: int = -1
+    mesh_fsdp: int = 1
+    mesh_tensor: int = 1
+    checkpoint_every: int = 500
+    checkpoints_kept: int = 3
+    eval_every: int = 500
+    eval_documents_per_language: int = 64
+    log_every: int = 10
+    # peak FLOP/s of one device for the MFU estimate (e.g. 275e12 for a TPU v4 chip); None: not reported
+    peak_flops_per_device: float | None = None
+
+
 class PipelineConfig(_Section):
     remote: RemoteConfig = RemoteConfig()
     ingest: IngestConfig = IngestConfig()
@@ -171,6 +219,8 @@ class PipelineConfig(_Section):
     dedup: DedupConfig = DedupConfig()
     shards: ShardConfig = ShardConfig()
     spark: SparkConfig = SparkConfig()
+    tokenizer: TokenizerConfig = TokenizerConfig()
+    train: TrainConfig = TrainConfig()
 
     @classmethod
     def load(cls, path: str | Path | None = None, **overrides: dict) -> "PipelineConfig":

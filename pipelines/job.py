@@ -39,7 +39,7 @@ from corpus.ledger import CorpusRoot, LedgerEntry
 from corpus.progress import InputProgress
 from corpus.provenance import provenance
 from corpus.report import build_stats, write_report
-from corpus.shards import SHARD_SCHEMA, ShardFile, build_manifest, write_shard
+from corpus.shards import SHARD_SCHEMA, ShardFile, build_manifest, shard_path, write_shard
 from corpus.staging import DOC_SCHEMA, OUTCOME_SCHEMA, input_dir, is_done, read_done, table_bytes
 from corpus.storage import Store
 from corpus.stages import StageStats
@@ -412,7 +412,9 @@ def _finalize(root: CorpusRoot, set_id: str, log) -> None:
 def _write_shards(kept, totals: dict, store: Store, set_dir: str, config: ShardConfig) -> list[ShardFile]:
     if not totals:
         return []
-    files_per_lang = {lang: max(1, math.ceil(t["documents"] / config.rows_per_file)) for lang, t in totals.items()}
+    multiple = config.files_multiple  # every language's file count divides evenly over that many hosts
+    files_per_lang = {lang: multiple * math.ceil(max(1, math.ceil(t["documents"] / config.rows_per_file)) / multiple)
+                      for lang, t in totals.items()}
     n_files = F.create_map(*[x for lang, n in sorted(files_per_lang.items()) for x in (F.lit(lang), F.lit(n))])
     seed = config.shuffle_seed
     ordered = (kept
@@ -424,4 +426,11 @@ def _write_shards(kept, totals: dict, store: Store, set_dir: str, config: ShardC
                .sortWithinPartitions("lang", "_part", "_key", "doc_id")
                .select(*SHARD_SCHEMA.names, "_part"))
     written = ordered.mapInArrow(partial(write_shard_partition, store, set_dir, config), SHARD_FILE_SCHEMA).collect()
-    return [ShardFile(r["path"], r["lang"], r["rows"], r["bytes"], r["sha256"]) for r in written]
+    files = [ShardFile(r["path"], r["lang"], r["rows"], r["bytes"], r["sha256"]) for r in written]
+    # a small language may leave some of its parts without a row: they are written empty, so the count holds
+    present = {f.path for f in files}
+    for lang, n in sorted(files_per_lang.items()):
+        for part in range(n):
+            if shard_path(lang, part) not in present:
+                files.append(write_shard(SHARD_SCHEMA.empty_table(), store, set_dir, lang, part, config))
+    return files
