@@ -187,6 +187,8 @@ class Trainer:
                 window_start, window_steps = time.perf_counter(), 0
             if self.step % self.config.eval_every == 0 or self.step == last:
                 record["val_bits_per_byte"] = self.evaluate()
+                self.log(f"step {self.step}: validation bits per byte " + ", ".join(
+                    f"{lang} {bpb:.3f}" for lang, bpb in sorted(record["val_bits_per_byte"].items())))
             if self.step % self.config.checkpoint_every == 0 or self.step == last:
                 self.save()
             metrics.append(record)
