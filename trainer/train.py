@@ -180,6 +180,7 @@ class Trainer:
             if self.step % self.config.log_every == 0 or self.step == last:
                 elapsed = time.perf_counter() - window_start
                 record["tokens_per_s"] = tokens * window_steps / elapsed
+                record["model_flops_per_s"] = flops * window_steps / elapsed  # MFU's numerator, always
                 if self.config.peak_flops_per_device:
                     record["mfu"] = flops * window_steps / elapsed / (self.config.peak_flops_per_device * jax.device_count())
                 self.log(f"step {self.step}: loss {record['loss']:.4f}, {record['tokens_per_s']:,.0f} tokens/s"
