@@ -230,6 +230,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         _log(f"error: no tokenizer at {tokenizer}: run `corpus tokenizer train --data {args.data}` first")
         return EXIT_USAGE
     metrics = train(args.data, tokenizer, args.out, config.train, log=_log)
+    if not metrics:
+        _log(f"nothing to do: the checkpoint in {args.out} is at train.steps ({config.train.steps}); raise --steps to go on")
     last = metrics[-1] if metrics else {}
     print(json.dumps({"out": args.out, "steps": last.get("step"), "loss": last.get("loss"),
                       "val_bits_per_byte": last.get("val_bits_per_byte")}))

@@ -57,7 +57,8 @@ class DocumentStream:
     def seek(self, position: dict) -> None:
         self.epoch, self.file, self.row = position["epoch"], position["file"], position["row"]
 
-    def _rows(self, file: int) -> tuple[list, list]:
+    def rows(self, file: int) -> tuple[list, list]:
+        """(doc_ids, texts) of one of this stream's files; the last file read stays cached."""
         if self._table is None or self._table[0] != file:
             table = self.shards.read(self.files[file])
             self._table = (file, table["doc_id"].to_pylist(), table["text"].to_pylist())
@@ -71,7 +72,7 @@ class DocumentStream:
                 if self.file >= len(self.files):
                     self.epoch, self.file, self.row = self.epoch + 1, 0, 0
                     break
-                ids, texts = self._rows(self.file)
+                ids, texts = self.rows(self.file)
                 while self.row < len(ids):
                     at = self.position()
                     doc_id, text = ids[self.row], texts[self.row]
@@ -153,7 +154,7 @@ class Loader:
         if self.pending is not None:
             p = self.pending
             stream = self.streams[p["lang"]]
-            ids, texts = stream._rows(p["file"])
+            _, texts = stream.rows(p["file"])
             tokens = self._encode(texts[p["row"]])[p["offset"]:]
             return p["lang"], tokens, dict(p)
         for _ in range(len(self.weights)):
