@@ -40,7 +40,7 @@ class PublishedIndex:
 
     def __init__(self, root: CorpusRoot):
         self.root, self.store = root, root.store
-        self.directory = self.store.join(root.path, INDEX_DIR)
+        self.directory = self.store.join(self.store.root, INDEX_DIR)
 
     def current(self) -> dict:
         """``{"generation": n, "sets": [...]}`` of the compacted generation, or ``{}`` before the first."""

@@ -155,7 +155,8 @@ class Trainer:
         shards_per_host = max(1, self.mesh.shape[DATA] * self.mesh.shape[FSDP] // self.processes)
         per_host = math.ceil(self.config.eval_documents_per_language / self.processes / shards_per_host) * shards_per_host
         results = {}
-        for lang in self.loader.weights:
+        for lang in sorted(self.loader.streams):  # the same list on every host (from the manifests): the
+            # eval steps are collective, so a host without training documents of a language still takes part
             batch, token_bytes = eval_batch(self.shards, self.tokenizer, self.config, lang, per_host,
                                             self.process, self.processes)
             arrays = dict(batch.arrays(), bytes=token_bytes.astype(np.float32))

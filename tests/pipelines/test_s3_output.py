@@ -73,6 +73,9 @@ def test_corpus_root_on_s3(s3_endpoint, sample_crawl, sample_run, tmp_path, monk
     assert not fs.exists("corpus/nightly/staging") or not fs.ls("corpus/nightly/staging")
     stats = json.loads(fs.cat_file(f"corpus/nightly/sets/{NIGHT}/stats.json"))
     assert stats["records"] == sample_run.stats["records"]
+    keys = sum(pq.read_metadata(io.BytesIO(fs.cat_file(p))).num_rows
+               for p in fs.ls(f"corpus/nightly/sets/{NIGHT}/dedup_index", detail=False))
+    assert keys == stats["dedup_index"]["keys"] == sample_run.stats["dedup_index"]["keys"] > 0
 
     again = _run(["--input", "s3://crawl/in/*.warc.gz", "--output", "s3://corpus/nightly"], config)
     assert again.returncode == 0, again.stderr[-3000:]
