@@ -16,6 +16,7 @@ languages mixed in the proportions the configuration asks for. Deterministic, wi
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,7 +50,8 @@ class DocumentStream:
     def __init__(self, shards: ShardSet, files: list[ShardFile], validation_percent: float, held: bool = False):
         self.shards, self.files, self.percent, self.held = shards, files, validation_percent, held
         self.epoch = self.file = self.row = 0
-        self._table: tuple[int, list, list] | None = None
+        self._open: tuple[int, object, object, list[int]] | None = None  # file, handle, ParquetFile, group starts
+        self._group: tuple[int, int, list, list] | None = None  # (file, first row, doc_ids, texts)
 
     def position(self) -> dict:
         return {"epoch": self.epoch, "file": self.file, "row": self.row}
@@ -57,12 +59,22 @@ class DocumentStream:
     def seek(self, position: dict) -> None:
         self.epoch, self.file, self.row = position["epoch"], position["file"], position["row"]
 
-    def rows(self, file: int) -> tuple[list, list]:
-        """(doc_ids, texts) of one of this stream's files; the last file read stays cached."""
-        if self._table is None or self._table[0] != file:
-            table = self.shards.read(self.files[file])
-            self._table = (file, table["doc_id"].to_pylist(), table["text"].to_pylist())
-        return self._table[1], self._table[2]
+    def document(self, file: int, row: int) -> tuple[str, str]:
+        """(doc_id, text) of a row of one of this stream's files. Only its row group (shards.row_group_size
+        rows, 2,000 by default) is read and kept, so 24 languages' streams hold a few MB, not 24 files."""
+        group = self._group
+        if group is None or group[0] != file or not group[1] <= row < group[1] + len(group[2]):
+            if self._open is None or self._open[0] != file:
+                if self._open is not None:
+                    self._open[1].close()
+                handle, parquet = self.shards.open_file(self.files[file])
+                sizes = [parquet.metadata.row_group(i).num_rows for i in range(parquet.metadata.num_row_groups)]
+                self._open = (file, handle, parquet, [sum(sizes[:i]) for i in range(len(sizes))])
+            _, _, parquet, starts = self._open
+            index = bisect.bisect_right(starts, row) - 1
+            table = parquet.read_row_group(index, columns=["doc_id", "text"])
+            group = self._group = (file, starts[index], table["doc_id"].to_pylist(), table["text"].to_pylist())
+        return group[2][row - group[1]], group[3][row - group[1]]
 
     def next(self) -> tuple[dict, str] | None:
         """(position of the document, its text); None when there are none at all."""
@@ -72,10 +84,9 @@ class DocumentStream:
                 if self.file >= len(self.files):
                     self.epoch, self.file, self.row = self.epoch + 1, 0, 0
                     break
-                ids, texts = self.rows(self.file)
-                while self.row < len(ids):
+                while self.row < self.files[self.file].rows:
                     at = self.position()
-                    doc_id, text = ids[self.row], texts[self.row]
+                    doc_id, text = self.document(self.file, self.row)
                     self.row += 1
                     if held_out(doc_id, self.percent) == self.held and text:
                         return at, text
@@ -154,8 +165,7 @@ class Loader:
         if self.pending is not None:
             p = self.pending
             stream = self.streams[p["lang"]]
-            _, texts = stream.rows(p["file"])
-            tokens = self._encode(texts[p["row"]])[p["offset"]:]
+            tokens = self._encode(stream.document(p["file"], p["row"])[1])[p["offset"]:]
             return p["lang"], tokens, dict(p)
         for _ in range(len(self.weights)):
             lang = self._next_language()

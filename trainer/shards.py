@@ -67,6 +67,12 @@ class ShardSet:
                 f"the corpus with shards.files_multiple a multiple of {process_count} (docs/shard-contract.md)")
         return files[process_index::process_count]
 
+    def open_file(self, shard: ShardFile):
+        """A shard opened for reading by row group (only the bytes of the groups read are fetched); the
+        caller closes the file handle, the first element."""
+        handle = self.store.fs.open(shard.path, "rb")
+        return handle, pq.ParquetFile(handle)
+
     def read(self, shard: ShardFile, columns=("doc_id", "text")) -> pa.Table:
         return pq.read_table(pa.BufferReader(self.store.read_bytes(shard.path)), columns=list(columns))
 

@@ -109,3 +109,23 @@ def test_eval_batch_counts_the_bytes_of_its_targets(shards, tokenizer):
     # one document per sequence: the bytes of its targets are its text's bytes (up to the cut)
     first = batch.tokens[0][batch.segments[0] > 0]
     assert token_bytes[0].sum() <= len(tokenizer.decode(first.tolist()).encode("utf-8")) + 1
+
+
+def test_streams_read_one_row_group_at_a_time(tmp_path):
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = [{"doc_id": f"{i:032x}", "text": f"document {i}"} for i in range(10)]
+    (tmp_path / "shards").mkdir()
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "shards" / "part.parquet", row_group_size=3)
+    (tmp_path / "manifest.json").write_text(json.dumps({
+        "files": [{"path": "shards/part.parquet", "lang": "mt", "rows": 10}],
+        "languages": {"mt": {"characters": 110}}}))
+    shards = ShardSet.open(str(tmp_path))
+    stream = DocumentStream(shards, shards.files_of("mt"), validation_percent=0.0)
+    assert [stream.next()[1] for _ in range(10)] == [r["text"] for r in rows]
+    assert len(stream._group[2]) == 1  # the last group (rows 9..9), not the file
+    assert stream.next()[1] == "document 0" and stream.epoch == 1  # the next epoch starts over
+    assert stream.document(0, 7) == (rows[7]["doc_id"], "document 7") and stream._group[1] == 6
