@@ -75,15 +75,18 @@ class PublishedIndex:
         """Drop erased documents' rows from the set's part and from the current generation; the set's rows
         removed."""
         wanted = pa.array(sorted(doc_ids))
-        removed = 0
-        for path in self.set_files(set_id) + self.generation_files():
-            table = self.read(path)
-            keep = pc.invert(pc.is_in(table["doc_id"], value_set=wanted))
-            gone = table.num_rows - (pc.sum(keep).as_py() or 0)
-            if gone:
-                self.store.write_bytes(path, table_bytes(table.filter(keep)))
-                removed += gone if not path.startswith(self.directory) else 0
-        return removed
+        for path in self.generation_files():
+            self._drop_rows(path, wanted)
+        return sum(self._drop_rows(path, wanted) for path in self.set_files(set_id))
+
+    def _drop_rows(self, path: str, doc_ids: pa.Array) -> int:
+        """Rewrite one index file without the rows of ``doc_ids``; the rows dropped."""
+        table = self.read(path)
+        keep = pc.invert(pc.is_in(table["doc_id"], value_set=doc_ids))
+        gone = table.num_rows - (pc.sum(keep).as_py() or 0)
+        if gone:
+            self.store.write_bytes(path, table_bytes(table.filter(keep)))
+        return gone
 
     def read(self, path: str) -> pa.Table:
         return pq.read_table(pa.BufferReader(self.store.read_bytes(path)))

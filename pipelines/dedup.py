@@ -59,18 +59,14 @@ def candidate_edges(docs: DataFrame, config: DedupConfig) -> DataFrame:
              .select(F.col("node").alias("src"), F.col("m").alias("dst")).distinct())
     if config.verify == "none":
         return edges
+    column = "text" if config.verify == "exact" else "minhash"
+    values = docs.select("node", column)
+    pairs = (edges.join(values.withColumnRenamed("node", "src").withColumnRenamed(column, "a"), "src")
+             .join(values.withColumnRenamed("node", "dst").withColumnRenamed(column, "b"), "dst"))
     if config.verify == "exact":
-        texts = docs.select("node", "text")
-        pairs = (edges.join(texts.withColumnRenamed("node", "src").withColumnRenamed("text", "a"), "src")
-                 .join(texts.withColumnRenamed("node", "dst").withColumnRenamed("text", "b"), "dst"))
         return pairs.mapInArrow(partial(_similar_pairs, config.ngram, config.verify_threshold), "src long, dst long")
-    signatures = docs.select("node", "minhash")
-    agreement = F.expr(f"aggregate(zip_with(a_sig, b_sig, (x, y) -> IF(x = y, 1, 0)), 0, (acc, v) -> acc + v)"
-                       f" / {config.num_perm}")
-    return (edges.join(signatures.withColumnRenamed("node", "src").withColumnRenamed("minhash", "a_sig"), "src")
-            .join(signatures.withColumnRenamed("node", "dst").withColumnRenamed("minhash", "b_sig"), "dst")
-            .where(agreement >= F.lit(config.verify_threshold))
-            .select("src", "dst"))
+    agreement = F.expr(f"aggregate(zip_with(a, b, (x, y) -> IF(x = y, 1, 0)), 0, (acc, v) -> acc + v) / {config.num_perm}")
+    return pairs.where(agreement >= F.lit(config.verify_threshold)).select("src", "dst")
 
 
 def _outcomes(df: DataFrame, reason: str) -> DataFrame:

@@ -103,6 +103,12 @@ def write_table_partition(store: Store, out_dir: str, schema: pa.Schema, batches
     yield pa.RecordBatch.from_pylist([{"rows": table.num_rows}], schema=pa.schema([("rows", pa.int64())]))
 
 
+def _write_partitions(frame: DataFrame, store: Store, out_dir: str, schema: pa.Schema) -> int:
+    """One Parquet file per partition of ``frame`` (already partitioned and sorted) in ``out_dir``; rows."""
+    written = frame.mapInArrow(partial(write_table_partition, store, out_dir, schema), "rows long").collect()
+    return sum(r["rows"] for r in written)
+
+
 def write_outcomes_partition(store: Store, out_dir: str, batches):
     yield from write_table_partition(store, out_dir, OUTCOME_SCHEMA, batches)
 
@@ -275,15 +281,11 @@ def run_pipeline(inputs: list[str], output: str, config: PipelineConfig, spark: 
         index = (kept.select(F.explode("pii_fingerprints").alias("fingerprint"), "doc_id")
                  .repartition(max(1, len(set_inputs) // 64), "fingerprint")
                  .sortWithinPartitions("fingerprint", "doc_id"))
-        fingerprints = sum(r["rows"] for r in index.mapInArrow(
-            partial(write_table_partition, store, store.join(out_dir, "pii_index"), PII_INDEX_SCHEMA),
-            "rows long").collect())
+        fingerprints = _write_partitions(index, store, store.join(out_dir, "pii_index"), PII_INDEX_SCHEMA)
         # dedup index: the kept documents' band and exact-text keys, for later nights and erasures
         keys = (index_rows(kept).repartition(max(1, len(set_inputs) // 64), "band", "key")
                 .sortWithinPartitions("band", "key", "doc_id"))
-        dedup_keys = sum(r["rows"] for r in keys.mapInArrow(
-            partial(write_table_partition, store, store.join(out_dir, INDEX_DIR), INDEX_SCHEMA),
-            "rows long").collect())
+        dedup_keys = _write_partitions(keys, store, store.join(out_dir, INDEX_DIR), INDEX_SCHEMA)
         timings["write"] = time.time() - t0
 
         # 4. accounting: every record read has exactly one outcome
@@ -385,10 +387,9 @@ def compact_dedup_index(spark: SparkSession, index: PublishedIndex, log) -> int:
     if store.exists(target):  # left by a compaction that died before switching
         store.remove_tree(target)
     partitions = max(1, math.ceil(len(files) / 16))
-    rows = sum(r["rows"] for r in (
-        _read_staged(spark, store, files, INDEX_SCHEMA).repartitionByRange(partitions, "band", "key")
-        .sortWithinPartitions("band", "key", "doc_id")
-        .mapInArrow(partial(write_table_partition, store, target, INDEX_SCHEMA), "rows long").collect()))
+    merged = (_read_staged(spark, store, files, INDEX_SCHEMA).repartitionByRange(partitions, "band", "key")
+              .sortWithinPartitions("band", "key", "doc_id"))
+    rows = _write_partitions(merged, store, target, INDEX_SCHEMA)
     index.set_current(generation, sets)
     if old is not None:
         store.remove_tree(index.generation_dir(old))
@@ -412,9 +413,11 @@ def _finalize(root: CorpusRoot, set_id: str, log) -> None:
 def _write_shards(kept, totals: dict, store: Store, set_dir: str, config: ShardConfig) -> list[ShardFile]:
     if not totals:
         return []
-    multiple = config.files_multiple  # every language's file count divides evenly over that many hosts
-    files_per_lang = {lang: multiple * math.ceil(max(1, math.ceil(t["documents"] / config.rows_per_file)) / multiple)
-                      for lang, t in totals.items()}
+    def file_count(documents: int) -> int:  # rounded up to files_multiple: hosts of a trainer share it evenly
+        needed = max(1, math.ceil(documents / config.rows_per_file))
+        return math.ceil(needed / config.files_multiple) * config.files_multiple
+
+    files_per_lang = {lang: file_count(t["documents"]) for lang, t in totals.items()}
     n_files = F.create_map(*[x for lang, n in sorted(files_per_lang.items()) for x in (F.lit(lang), F.lit(n))])
     seed = config.shuffle_seed
     ordered = (kept

@@ -244,10 +244,6 @@ def realised_shares(taken: dict[str, int]) -> dict[str, float]:
     return {lang: n / total for lang, n in taken.items()}
 
 
-def tokens_per_step(config: TrainConfig) -> int:
-    return config.global_batch * config.seq_len
-
-
 def check_batch_division(config: TrainConfig, process_count: int, data_parallel: int) -> int:
     """Sequences per host; the global batch must split over hosts and data-parallel devices."""
     if config.global_batch % process_count or config.global_batch % data_parallel:
