@@ -171,14 +171,24 @@ class Trainer:
         flops = flops_per_token(self.config, self.parameters) * tokens
         self.log(f"model: {self.parameters:,} parameters; mesh {dict(self.mesh.shape)}; {self.processes} host(s), "
                  f"{self.local_batch} sequences per host per step")
-        window_start, window_steps = time.perf_counter(), 0
+        window_start, window_steps, pending = time.perf_counter(), 0, []
+        boundary = lambda step, every: step % every == 0 or step == last  # noqa: E731
         while self.step < last:
             _, arrays = self.next_batch()
             loss, grad_norm = train_step(self.model, self.optimizer, arrays)
             self.step += 1
             window_steps += 1
-            record = {"step": self.step, "loss": float(loss), "grad_norm": float(grad_norm)}
-            if self.step % self.config.log_every == 0 or self.step == last:
+            # losses stay on the devices until a log, eval or checkpoint step: reading one every step would
+            # make the host wait for each step instead of preparing the next batch meanwhile
+            record = {"step": self.step, "loss": loss, "grad_norm": grad_norm}
+            pending.append(record)
+            c = self.config
+            if not (boundary(self.step, c.log_every) or boundary(self.step, c.eval_every)
+                    or boundary(self.step, c.checkpoint_every)):
+                continue
+            for r in pending:
+                r["loss"], r["grad_norm"] = float(r["loss"]), float(r["grad_norm"])
+            if boundary(self.step, c.log_every):
                 elapsed = time.perf_counter() - window_start
                 record["tokens_per_s"] = tokens * window_steps / elapsed
                 record["model_flops_per_s"] = flops * window_steps / elapsed  # MFU's numerator, always
@@ -187,16 +197,17 @@ class Trainer:
                 self.log(f"step {self.step}: loss {record['loss']:.4f}, {record['tokens_per_s']:,.0f} tokens/s"
                          + (f", MFU {record['mfu']:.1%}" if "mfu" in record else ""))
                 window_start, window_steps = time.perf_counter(), 0
-            if self.step % self.config.eval_every == 0 or self.step == last:
+            if boundary(self.step, c.eval_every):
                 record["val_bits_per_byte"] = self.evaluate()
                 self.log(f"step {self.step}: validation bits per byte " + ", ".join(
                     f"{lang} {bpb:.3f}" for lang, bpb in sorted(record["val_bits_per_byte"].items())))
-            if self.step % self.config.checkpoint_every == 0 or self.step == last:
+            if boundary(self.step, c.checkpoint_every):
                 self.save()
-            metrics.append(record)
+            metrics += pending
             if self.process == 0:
                 with (self.out / "metrics.jsonl").open("a", encoding="utf-8") as f:
-                    f.write(json.dumps(record) + "\n")
+                    f.writelines(json.dumps(r) + "\n" for r in pending)
+            pending = []
         return metrics
 
 
