@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Iterator
@@ -46,14 +47,17 @@ def ensure_sample_crawl(pages_per_language: int = 6) -> list[str]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from corpus.inputs import InputError, resolve_inputs
-    from corpus.ledger import NotACorpusRoot
-    from pipelines.job import run_pipeline
+    from corpus.ledger import NotACorpusRoot, UnsafePath, validate_night
+    from corpus.lock import RootLocked
+    from pipelines.job import RunRefused, run_pipeline
     from pipelines.spark import JavaNotFound
 
     overrides = {"spark": {"master": args.master}, "shards": {"rows_per_file": args.rows_per_file},
                  "optout": {"blocklist_files": tuple(args.blocklist) or None,
                             "optout_files": tuple(args.optout_list) or None}}
     try:
+        if args.night is not None:
+            validate_night(args.night)
         config = PipelineConfig.load(args.config, **overrides)
         if args.input:
             inputs = resolve_inputs(args.input, limit=args.limit, sample=args.sample, seed=args.seed,
@@ -65,13 +69,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     _log(f"{len(inputs)} input file(s), master {config.spark.master}, output {args.output}")
     try:
-        result = run_pipeline(inputs, args.output, config, log=_log, night=args.night)
-    except (NotACorpusRoot, JavaNotFound) as error:
+        result = run_pipeline(inputs, args.output, config, log=_log, night=args.night, break_lock=args.break_lock)
+    except (NotACorpusRoot, JavaNotFound, RunRefused, RootLocked, UnsafePath) as error:
         _log(f"error: {error}")
         return EXIT_USAGE
     except Exception as error:  # the run failed: say what, keep the staging area for a resume
-        _log(f"error: the run failed ({type(error).__name__}: {str(error)[:500]}); "
-             "run the same command again to resume")
+        _log(f"error: the run failed ({failure_summary(error)}); run the same command again to resume")
         return EXIT_FAILED
     summary = {"root": result.root, "set": result.set_id, "inputs": result.inputs}
     if result.stats:
@@ -79,6 +82,18 @@ def cmd_run(args: argparse.Namespace) -> int:
         summary["shards"] = result.manifest["totals"]["files"]
     print(json.dumps(summary))
     return EXIT_OK
+
+
+#: an exception class named in a Python traceback that Spark relays ("pyarrow.lib.ArrowInvalid: ...")
+_EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Failed|Invalid|Interrupt|Exit|Mismatch))\b", re.M)
+
+
+def failure_summary(error: BaseException) -> str:
+    """What failed, without the messages: a library's message may quote the document it choked on (pyarrow
+    prints values it cannot convert), and a Spark job's error carries the executor's whole traceback."""
+    names = [type(error).__name__] + [n for n in _EXCEPTION_LINE.findall(str(error)) if n != type(error).__name__]
+    seen = list(dict.fromkeys(names))
+    return " <- ".join(seen[:4]) + "; details in the Spark logs"
 
 
 def _read_jsonl(path: str) -> Iterator[dict]:
@@ -140,33 +155,95 @@ def cmd_scrub(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_forget(args: argparse.Namespace) -> int:
-    """Erase a data subject's documents from every published set (or, with --dry-run, say which)."""
-    from corpus.ledger import CorpusRoot
-    from pii.erasure import Eraser
-    from pii.fingerprints import load_key
+def _read_requests(args: argparse.Namespace):
+    """The erasure requests of this call: one from the flags, or one per line of --requests (JSONL with kind,
+    value and reason). Errors name the line, never its value."""
+    from corpus.erasure import KINDS, ErasureRequest
 
-    config = PipelineConfig.load(args.config)
-    kind, value = next((k, v) for k in ("url", "domain", "email", "phone", "identifier", "name")
-                       if (v := getattr(args, k)) is not None)
-    key = load_key(config.pii)
-    if key is None:
-        _log(f"error: no fingerprint key (${config.pii.fingerprint_key_env} or pii.fingerprint_key_file): "
-             "the key the sets were built with is needed to find values and to log the request")
+    if args.requests is None:
+        kind, value = next(((k, v) for k in KINDS if (v := getattr(args, k)) is not None), (None, None))
+        if kind is None or args.reason is None:
+            raise ValueError("give one of --url/--domain/--email/--phone/--identifier/--name with --reason, "
+                             "or --requests FILE")
+        return [ErasureRequest(kind, value, args.reason)]
+    requests = []
+    with open(args.requests, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                requests.append(ErasureRequest(row["kind"], row["value"], row["reason"]))
+            except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
+                what = error.msg if isinstance(error, json.JSONDecodeError) else type(error).__name__
+                raise ValueError(f"{args.requests}:{n}: not an erasure request ({what}); each line needs kind "
+                                 f"(one of {', '.join(KINDS)}), value and reason") from None
+    if not requests:
+        raise ValueError(f"{args.requests} holds no request")
+    return requests
+
+
+def cmd_forget(args: argparse.Namespace) -> int:
+    """Erase data subjects' documents from every published set (or, with --dry-run, say which)."""
+    from corpus.erasure import ErasureRefused
+    from corpus.ledger import CorpusRoot
+    from corpus.lock import RootLock, RootLocked
+    from pii.fingerprints import load_key
+    from pipelines.forget import ForgetJob
+    from pipelines.spark import JavaNotFound, build_session
+
+    try:
+        config = PipelineConfig.load(args.config, spark={"master": args.master})
+        requests = _read_requests(args)
+        key = load_key(config.pii)
+    except (ValueError, OSError) as error:
+        _log(f"error: {error}")
         return EXIT_USAGE
     root = CorpusRoot(args.root, config.remote.s3_endpoint_url)
     if not root.store.exists(root.index_path):
         _log(f"error: {args.root} has no index.json: not a corpus root with published sets")
         return EXIT_USAGE
-    eraser = Eraser(root, key, config)
-    plan = eraser.plan(kind, value, args.reason)
-    summary = {"kind": kind, "key": plan.key, "dry_run": args.dry_run,
-               "matched": {s: len(ids) for s, ids in plan.matched.items()},
-               "near_duplicates": {s: len(ids) for s, ids in plan.near_duplicates.items()},
-               "documents": plan.documents}
-    if not args.dry_run:
-        summary.update(eraser.apply(plan))
-    print(json.dumps(summary, indent=1))  # doc ids and keyed fingerprints only: never the value
+    try:
+        from pyspark.sql import SparkSession
+
+        own_session = SparkSession.getActiveSession() is None  # inside a Spark application: leave it running
+        spark = build_session(config.spark, config.pii.fingerprint_key_env)
+    except JavaNotFound as error:
+        _log(f"error: {error}")
+        return EXIT_USAGE
+    lock = None
+    try:
+        if not args.dry_run:  # one writer per root: no run or other forget rewrites the sets meanwhile
+            lock = RootLock.for_config(root, config, "forget", _log).acquire(break_stale=args.break_lock)
+        job = ForgetJob(spark, root, key, config, log=_log)
+        if not args.dry_run:
+            job.complete_interrupted()
+        plans = job.plan(requests, skip_unsearchable=args.skip_unsearchable_sets)
+        result = {"dry_run": args.dry_run, "requests": []}
+        for n, plan in enumerate(plans, 1):
+            result["requests"].append({
+                "request": n, "kind": plan.kind, "erasure_id": None if args.dry_run else plan.erasure_id,
+                "status": plan.status, "key": plan.key, "key_id": plan.key_id,
+                "matched": {s: len(ids) for s, ids in plan.matched.items()},
+                "near_duplicates": {s: len(ids) for s, ids in plan.near_duplicates.items()},
+                "documents": plan.documents, "searched_sets": plan.searched_sets,
+                "unsearched_sets": plan.unsearched_sets})
+            if not plan.documents:
+                _log(f"request {n} ({plan.kind}): matched nothing in {len(plan.searched_sets)} set(s)"
+                     + ("" if args.dry_run else "; recorded as nothing_matched, later runs still keep it out"))
+        if not args.dry_run:
+            job.apply(plans)
+    except (ErasureRefused, RootLocked) as error:
+        _log(f"error: {error}")
+        return EXIT_USAGE
+    finally:
+        if lock is not None:
+            lock.release()
+        if own_session:
+            spark.stop()
+    if len(result["requests"]) == 1:  # one request: its fields at the top, as before
+        result.update(result.pop("requests")[0])
+    print(json.dumps(result, indent=1))  # doc ids, digests and set ids only: never the value
     return EXIT_OK
 
 
@@ -261,6 +338,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--night", default=None, metavar="YYYY-MM-DD",
                      help="name of the new shard set (default: today's date, UTC)")
     run.add_argument("--sample-pages", type=int, default=6, help="pages per language in the generated sample crawl")
+    run.add_argument("--break-lock", action="store_true",
+                     help="take the root's lock from a run that is gone (dead pid on this host, or older than "
+                          "lock.stale_after_hours); a live holder is never overridden")
     run.set_defaults(func=cmd_run)
 
     for name, func, text in [("detect-lang", cmd_detect_lang, "add lang and lang_score to JSONL rows"),
@@ -271,7 +351,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--config", default=None, metavar="TOML")
         p.set_defaults(func=func)
 
-    forget = sub.add_parser("forget", help="erase a data subject's documents from every published set (GDPR Art. 17)")
+    forget = sub.add_parser("forget", help="erase data subjects' documents from every published set (GDPR Art. 17)")
     forget.add_argument("--root", required=True, help="the corpus root (--output of corpus run)")
     what = forget.add_mutually_exclusive_group(required=True)
     for kind, text in [("url", "a page's URL"), ("domain", "a domain and its subdomains"),
@@ -279,8 +359,15 @@ def build_parser() -> argparse.ArgumentParser:
                        ("identifier", "a national, tax or social-security number, VAT number, IBAN or card"),
                        ("name", "a person's name")]:
         what.add_argument(f"--{kind}", default=None, help=text)
-    forget.add_argument("--reason", required=True, help="why (recorded in erasures.jsonl, e.g. a ticket number)")
+    what.add_argument("--requests", default=None, metavar="JSONL",
+                      help='many requests in one pass: one JSON object a line, {"kind", "value", "reason"}')
+    forget.add_argument("--reason", default=None, help="why (recorded scrubbed in erasures.jsonl, e.g. a ticket)")
     forget.add_argument("--dry-run", action="store_true", help="only say which documents would be removed")
+    forget.add_argument("--skip-unsearchable-sets", action="store_true",
+                        help="erase what this key can find and record the sets it could not search "
+                             "(built without the key or with another); default: refuse")
+    forget.add_argument("--master", default=None, help="Spark master URL (default local[*])")
+    forget.add_argument("--break-lock", action="store_true", help="take the root's lock from a run that is gone")
     forget.add_argument("--config", default=None, metavar="TOML")
     forget.set_defaults(func=cmd_forget)
 

@@ -208,6 +208,14 @@ class TrainConfig(_Section):
     peak_flops_per_device: float | None = None
 
 
+class LockConfig(_Section):
+    """The lock a writer holds on a corpus root (corpus/lock.py)."""
+
+    # a run holding the lock longer than this is presumed dead: its lock is stale and `--break-lock` may
+    # break it (a lock from a process no longer running on this host is stale at once)
+    stale_after_hours: float = Field(24.0, gt=0)
+
+
 class PipelineConfig(_Section):
     remote: RemoteConfig = RemoteConfig()
     ingest: IngestConfig = IngestConfig()
@@ -221,6 +229,7 @@ class PipelineConfig(_Section):
     spark: SparkConfig = SparkConfig()
     tokenizer: TokenizerConfig = TokenizerConfig()
     train: TrainConfig = TrainConfig()
+    lock: LockConfig = LockConfig()
 
     @classmethod
     def load(cls, path: str | Path | None = None, **overrides: dict) -> "PipelineConfig":

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 KEPT, DROPPED, QUARANTINED = "kept", "dropped", "quarantined"
-Status = Literal["kept", "dropped", "quarantined"]
+#: a kept document later removed by ``corpus forget`` (its outcome row is rewritten with the request's id)
+ERASED = "erased"
+Status = Literal["kept", "dropped", "quarantined", "erased"]
 
 
 @dataclass(slots=True)
@@ -17,7 +19,8 @@ class Document:
     warc_file: str
     offset: int
     record_id: str
-    url: str = ""
+    url: str = ""  # the target URI; personal data in it is replaced by the PII stage
+    url_fingerprint: str = ""  # keyed fingerprint of the original URL when the PII stage changed it
     fetch_date: str = ""  # ISO 8601, UTC, from WARC-Date
     http_headers: dict[str, str] = field(default_factory=dict)  # the few the stages need (opt-out signals)
     html: str | None = None  # decoded payload; freed after extraction
@@ -53,6 +56,7 @@ class Drop:
 
     reason: str
     detail: str = ""
+    values: dict[str, int] | None = None  # personal values per type that leave with the page (PII density)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,8 +4,13 @@
     ROOT/ledger.jsonl                    append-only: one line per input file published (size, sha256, set)
     ROOT/sets/<set_id>/                  an immutable shard set: shards/, manifest.json, stats.json, ...
     ROOT/staging/<set_id>/               the unfinished set of an interrupted run (see corpus/staging.py)
+    ROOT/_LOCK.json                      held by the one writer at work on the root (see corpus/lock.py)
 
-ROOT is a local directory or an ``s3://`` prefix (see corpus/storage.py).
+ROOT is a local directory or an ``s3://`` prefix (see corpus/storage.py). A set id is a night's date,
+``YYYY-MM-DD``, suffixed ``.N`` when that night has several sets (``validate_night``): nothing else, so that
+an id (from ``--night`` or read back from index.json) can never name a path outside ``sets/``. On a local
+disk ``open()`` also refuses a root whose own entries are symbolic links or lead outside it
+(``check_paths``).
 
 An input already in the ledger with the same size is not processed again; a run interrupted at any point
 is resumed by running the same command again.
@@ -14,14 +19,44 @@ is resumed by running the same command again.
 from __future__ import annotations
 
 import json
+import os
+import re
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
+from corpus.lock import LOCK_FILE
 from corpus.storage import Store
+
+#: the root's own entries that runs write into (besides each set under sets/ and staging/)
+ROOT_ENTRIES = ("sets", "staging", "dedup_index", "index.json", "ledger.jsonl", "erasures.jsonl", LOCK_FILE)
+
+_NIGHT = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:\.([1-9][0-9]*))?", re.ASCII)
 
 
 class NotACorpusRoot(RuntimeError):
     pass
+
+
+class UnsafePath(ValueError):
+    """A root's entry is a symbolic link or leads outside the root: nothing is written through it."""
+
+
+def validate_night(value: str, *, what: str = "--night") -> str:
+    """``value`` when it is a set id: a real date ``YYYY-MM-DD``, optionally followed by ``.N`` (N a positive
+    integer without leading zeros); ValueError otherwise."""
+    match = _NIGHT.fullmatch(value) if isinstance(value, str) else None
+    if match is not None:
+        try:
+            date(int(match[1]), int(match[2]), int(match[3]))
+            return value
+        except ValueError:
+            pass
+    raise ValueError(f"{what} must be a date YYYY-MM-DD, optionally .N; got {value!r}")
+
+
+def _split_set_id(set_id: str) -> tuple[str, int]:
+    base, _, n = set_id.partition(".")
+    return base, int(n) if n else 1
 
 
 @dataclass(frozen=True)
@@ -45,22 +80,51 @@ class CorpusRoot:
         self.ledger_path = join(root, "ledger.jsonl")
         self.sets_dir = join(root, "sets")
         self.staging_root = join(root, "staging")
+        self.lock_path = join(root, LOCK_FILE)
 
     # -- layout ------------------------------------------------------------------------------------------
     def open(self) -> "CorpusRoot":
         """Create the root, or check that an existing location is one (never write into anything else)."""
-        names = set(self.store.listdir(self.store.root))
+        self.check_paths()
+        names = set(self.store.listdir(self.store.root)) - {LOCK_FILE}  # a writer may lock a new root first
         if names and not names & {"index.json", "ledger.jsonl", "sets", "staging"}:
             raise NotACorpusRoot(f"{self.path} exists and is not a corpus output directory")
         self.store.makedirs(self.sets_dir)
         self.store.makedirs(self.staging_root)
         return self
 
+    def check_paths(self) -> None:
+        """On a local disk, raise UnsafePath when one of the root's own entries (ROOT_ENTRIES, and each entry
+        directly under sets/ and staging/) is a symbolic link or resolves outside the root. The root itself
+        may be a link: it is resolved once, and its entries are judged against where it leads. Object stores
+        have no links: nothing to check."""
+        if not self.store.is_local or not os.path.isdir(self.store.root):
+            return
+        real_root = os.path.realpath(self.store.root)
+
+        def check(path: str) -> None:
+            if os.path.islink(path):
+                raise UnsafePath(f"{path} in corpus root {self.path} is a symbolic link (to "
+                                 f"{os.readlink(path)}): refusing to write through it")
+            real = os.path.realpath(path)
+            if os.path.commonpath([real, real_root]) != real_root:
+                raise UnsafePath(f"{path} in corpus root {self.path} leads outside it ({real})")
+
+        for name in ROOT_ENTRIES:
+            path = os.path.join(real_root, name)
+            if os.path.lexists(path):
+                check(path)
+        for name in ("sets", "staging"):
+            directory = os.path.join(real_root, name)
+            if os.path.isdir(directory):
+                for entry in sorted(os.listdir(directory)):
+                    check(os.path.join(directory, entry))
+
     def set_dir(self, set_id: str) -> str:
-        return self.store.join(self.sets_dir, set_id)
+        return self.store.join(self.sets_dir, validate_night(set_id, what="a set id"))
 
     def staging_dir(self, set_id: str) -> str:
-        return self.store.join(self.staging_root, set_id)
+        return self.store.join(self.staging_root, validate_night(set_id, what="a set id"))
 
     def unfinished_sets(self) -> list[str]:
         return [d for d in self.store.listdir(self.staging_root) if not d.startswith(".")]
@@ -69,10 +133,13 @@ class CorpusRoot:
         return self.store.exists(self.store.join(self.set_dir(set_id), "manifest.json"))
 
     def new_set_id(self, night: str | None = None) -> str:
-        """The night's date (UTC), suffixed when that night already has a set: sets are never rewritten."""
-        base = night or datetime.now(timezone.utc).strftime("%Y-%m-%d")
+        """The night's date (UTC), suffixed when that night already has a set: sets are never rewritten.
+        ``night`` (``--night``) is validated; a suffixed one (``2026-11-01.2``) counts on from its suffix."""
+        if night is None:
+            night = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+        base, n = _split_set_id(validate_night(night))
         taken = set(self.store.listdir(self.sets_dir)) | set(self.unfinished_sets())
-        candidate, n = base, 1
+        candidate = night
         while candidate in taken:
             n += 1
             candidate = f"{base}.{n}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 from collections import defaultdict
 
-from corpus.document import DROPPED, KEPT, QUARANTINED
+from corpus.document import DROPPED, ERASED, KEPT, QUARANTINED
 from corpus.stages import StageStats
 
 OPTOUT_LABELS = {
@@ -19,14 +19,14 @@ OPTOUT_LABELS = {
     "opted_out": "opt-out list (removal requests)",
 }
 STAGE_ORDER = ["ingest", "optout", "erased_urls", "extract", "langid", "quality", "pii", "signature", "erased_content",
-               "dedup", "write"]
+               "dedup", "write", "erasure"]
 
 
 def build_stats(outcome_counts: list[tuple[str, str, str, int]], stage_stats: dict[str, StageStats],
                 languages: dict[str, dict], timings: dict[str, float], wall_seconds: float, run: dict,
                 pii: dict[str, dict[str, int]] | None = None,
                 mixed: dict[str, dict[str, int]] | None = None) -> dict:
-    records = {KEPT: 0, DROPPED: 0, QUARANTINED: 0}
+    records = {KEPT: 0, DROPPED: 0, QUARANTINED: 0, ERASED: 0}
     by_stage: dict[str, dict] = defaultdict(lambda: {KEPT: 0, DROPPED: {}, QUARANTINED: {}})
     for status, stage, reason, n in outcome_counts:
         records[status] += n
@@ -84,9 +84,14 @@ def _canary_section(canary: dict | None) -> str:
     rows = [[t] + [f"{per[lang]:.2f}" if lang in per else "–" for lang in langs]  # "–": not planted there
             for t, per in canary["recall"].items()]
     verdict = "passed" if canary["passed"] else "FAILED: " + ", ".join(canary["failures"])
+    kept = canary.get("kept_by_policy") or []  # stats of runs before the canary recorded it have none
+    disclosure = (
+        '<p style="border: 2px solid #b5542d; background: #fdf0e8; padding: 0.6rem 0.8rem; font-weight: bold;">'
+        f"Kept by policy (pii.actions): {html.escape(', '.join(kept))} — values of these types are published "
+        "unmasked in the text of kept documents.</p>") if kept else ""
     return (f"<p>Before processing, {canary['documents']} synthetic documents with fake but valid personal data "
             f"in every language were scrubbed with this run's configuration: {html.escape(verdict)} "
-            f"(minimum recall {canary['min_recall']}).</p>" + _table(["type"] + langs, rows))
+            f"(minimum recall {canary['min_recall']}).</p>" + disclosure + _table(["type"] + langs, rows))
 
 
 def _provenance_section(p: dict | None) -> str:
@@ -97,6 +102,12 @@ def _provenance_section(p: dict | None) -> str:
             ["language-ID model", f"{p['models']['langid']['file']} sha256 {p['models']['langid']['sha256']}"]]
     rows += [[name, version] for name, version in p["libraries"].items() if version]
     return _table(["", ""], rows)
+
+
+def _lang_type_table(counts: dict[str, dict[str, int]]) -> str:
+    """language -> type -> count as a table, one column per type."""
+    types = sorted({t for per in counts.values() for t in per})
+    return _table(["language"] + types, [[lang] + [counts[lang].get(t, 0) for t in types] for lang in sorted(counts)])
 
 
 def render_report(stats: dict, manifest: dict) -> str:
@@ -115,6 +126,9 @@ def render_report(stats: dict, manifest: dict) -> str:
         for t, n in per_type.items():
             pii_by_type[t] += n
     pii_rows = [[lang] + [stats["pii"][lang].get(t, 0) for t in sorted(pii_by_type)] for lang in sorted(stats.get("pii", {}))]
+    kept_policy, dropped_pages = stats.get("pii_kept_by_policy", {}), stats.get("pii_dropped_with_page", {})
+    erased = rec.get(ERASED, 0)
+    erasure_rows = [[e["erasure_id"], e["documents"]] for e in stats.get("erasures", [])]
     reason_items = [(f"{r[0]}: {r[2]}", r[3]) for r in drops]
     mixed_rows = [[lang, other, n] for lang, others in stats.get("languages_mixed", {}).items()
                   for other, n in others.items()]
@@ -135,9 +149,14 @@ master <code>{html.escape(stats['run']['master'])}</code>, {stats['run']['inputs
 {stats['wall_seconds']:.1f} s wall time.</p>
 <div><span class="kpi"><b>{rec['read']:,}</b>records read</span><span class="kpi"><b>{rec['kept']:,}</b>kept</span>
 <span class="kpi"><b>{rec['dropped']:,}</b>dropped</span><span class="kpi"><b>{rec['quarantined']:,}</b>quarantined</span>
+<span class="kpi"><b>{erased:,}</b>erased on request</span>
 <span class="kpi"><b>{manifest['totals']['files']}</b>shard files</span></div>
-<p>Every record read ends in exactly one outcome: kept + dropped + quarantined = read
-({rec['kept']} + {rec['dropped']} + {rec['quarantined']} = {rec['read']}).</p>
+<p>Every record read ends in exactly one outcome: kept + dropped + quarantined + erased = read
+({rec['kept']} + {rec['dropped']} + {rec['quarantined']} + {erased} = {rec['read']}).</p>
+<h2>Erased on request (GDPR Art. 17)</h2>
+<p>Documents published by this run and removed later by <code>corpus forget</code>, per request
+(the root's erasures.jsonl and compliance report say why).</p>
+{_table(["erasure request", "documents removed"], erasure_rows) if erasure_rows else "<p><em>none</em></p>"}
 <h2>Documents kept per language</h2>{_bars(lang_items)}
 {_table(["language", "documents", "characters", "words", "files"], [[l, t['documents'], t['characters'], t['words'], t.get('files', 0)] for l, t in sorted(langs.items())])}
 <h2>Mixed-language documents (kept)</h2>
@@ -155,9 +174,15 @@ share of their text (shards: <code>lang_shares</code>; <code>und</code>: no lang
 an operator list excludes them. They are dropped before any content is extracted.</p>
 {_table(["signal", "pages"], optout_rows) if optout_rows else "<p><em>none in this run</em></p>"}
 <h2>Personal data replaced (kept documents)</h2>
-<p>Counts of values replaced by typed placeholders. No value is stored anywhere.</p>
+<p>Counts of values replaced by typed placeholders in the published text. No value is stored anywhere.</p>
 {_bars(sorted(pii_by_type.items(), key=lambda kv: -kv[1]), colour="#6a4c93")}
 {_table(["language"] + sorted(pii_by_type), pii_rows)}
+<h2>Personal data kept by policy (kept documents)</h2>
+<p>Values found but <strong>left in the published text</strong> because <code>pii.actions</code> keeps their type.</p>
+{_lang_type_table(kept_policy) if kept_policy else "<p><em>none: no type is kept by policy</em></p>"}
+<h2>Personal data dropped with its page</h2>
+<p>Values in pages dropped whole because they were mostly personal data (<code>pii.drop_density</code>).</p>
+{_lang_type_table(dropped_pages) if dropped_pages else "<p><em>none in this run</em></p>"}
 <h2>Stages</h2>{_table(["stage", "in", "out", "dropped", "quarantined", "seconds (all workers)", "ms / doc"], stage_rows)}
 <h2>Phases (wall time)</h2>{_table(["phase", "seconds"], [[k, v] for k, v in stats['timings'].items()])}
 </body></html>

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 from corpus.config import ShardConfig
 from corpus.storage import Store
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: url scrubbed of personal data, url_fingerprint added
 
 SHARD_SCHEMA = pa.schema([
     pa.field("doc_id", pa.string(), nullable=False),
@@ -27,7 +27,8 @@ SHARD_SCHEMA = pa.schema([
     pa.field("lang_score", pa.float32(), nullable=False),
     pa.field("lang_top", pa.list_(pa.struct([("label", pa.string()), ("score", pa.float32())]))),
     pa.field("lang_shares", pa.map_(pa.string(), pa.float32())),
-    pa.field("url", pa.string()),
+    pa.field("url", pa.string()),  # personal data in it replaced by placeholders, like the text
+    pa.field("url_fingerprint", pa.string()),  # keyed fingerprint of the original URL, only when url was scrubbed
     pa.field("domain", pa.string()),
     pa.field("warc_file", pa.string()),
     pa.field("warc_record_id", pa.string()),
@@ -37,6 +38,7 @@ SHARD_SCHEMA = pa.schema([
     pa.field("n_words", pa.int32(), nullable=False),
     pa.field("pii_counts", pa.map_(pa.string(), pa.int32())),
     pa.field("pii_kept", pa.list_(pa.string())),
+    pa.field("pii_recognizers", pa.map_(pa.string(), pa.int32())),  # "TYPE/recognizer" -> findings (reports)
     pa.field("dup_cluster_id", pa.string()),
     pa.field("dup_cluster_size", pa.int32(), nullable=False),
 ])

@@ -27,6 +27,7 @@ class StageStats:
     dropped: Counter = field(default_factory=Counter)
     quarantined: Counter = field(default_factory=Counter)
     seconds: float = 0.0
+    values_dropped: Counter = field(default_factory=Counter)  # "lang/TYPE" -> personal values dropped with pages
 
     def merge(self, other: "StageStats") -> "StageStats":
         self.docs_in += other.docs_in
@@ -34,6 +35,7 @@ class StageStats:
         self.dropped.update(other.dropped)
         self.quarantined.update(other.quarantined)
         self.seconds += other.seconds
+        self.values_dropped.update(other.values_dropped)
         return self
 
     def to_dict(self) -> dict:
@@ -43,11 +45,13 @@ class StageStats:
             "dropped": dict(sorted(self.dropped.items())),
             "quarantined": dict(sorted(self.quarantined.items())),
             "seconds": round(self.seconds, 3),
+            **({"values_dropped": dict(sorted(self.values_dropped.items()))} if self.values_dropped else {}),
         }
 
     @classmethod
     def from_dict(cls, d: dict) -> "StageStats":
-        return cls(d["docs_in"], d["docs_out"], Counter(d["dropped"]), Counter(d["quarantined"]), d["seconds"])
+        return cls(d["docs_in"], d["docs_out"], Counter(d["dropped"]), Counter(d["quarantined"]), d["seconds"],
+                   Counter(d.get("values_dropped", {})))
 
 
 class Stage:
@@ -105,6 +109,8 @@ class StageChain:
             stats.seconds += time.perf_counter() - start
             if isinstance(result, Drop):
                 stats.dropped[result.reason] += 1
+                if result.values:
+                    stats.values_dropped.update({f"{doc.lang}/{t}": n for t, n in result.values.items()})
                 return Outcome(doc.warc_file, doc.offset, doc.record_id, DROPPED, stage.name, result.reason,
                                result.detail)
             stats.docs_out += 1

@@ -26,6 +26,7 @@ DOC_SCHEMA = pa.schema([
     ("warc_file", pa.string()),
     ("warc_record_id", pa.string()),
     ("url", pa.string()),
+    ("url_fingerprint", pa.string()),
     ("domain", pa.string()),
     ("fetch_date", pa.string()),
     ("text", pa.string()),

@@ -18,8 +18,14 @@ def offline_tld_extractor():
 
 
 def host_of(url: str) -> str:
-    """``https://Blog.Example.com:8080/a`` -> ``blog.example.com``."""
-    return url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0].rstrip(".").lower()
+    """``https://jane@Blog.Example.com:8080/a`` -> ``blog.example.com`` (user info and port dropped)."""
+    from urllib.parse import urlsplit
+
+    try:
+        host = urlsplit(url if "://" in url else f"//{url}").hostname
+    except ValueError:  # e.g. an unbalanced "[" in the host
+        host = None
+    return (host or "").rstrip(".").lower()
 
 
 def registered_domain(url: str) -> str:

@@ -81,3 +81,16 @@ def keyed_digest(key: bytes, label: str, normalised: str) -> str:
 
 def fingerprint(key: bytes, value_type: str, value: str, lang: str | None = None) -> str:
     return keyed_digest(key, value_type, normalise(value_type, value, lang))
+
+
+def key_id(key: bytes | None) -> str | None:
+    """The key's identity: a keyed check value (HMAC of a fixed label), recorded with every set and erasure
+    so that runs and ``corpus forget`` can tell whether they hold the key a set was built with. It reveals
+    nothing about the key; None without a key."""
+    return None if key is None else keyed_digest(key, "KEY_CHECK", "eu-corpus fingerprint key")[:16]
+
+
+def url_fingerprint(key: bytes, url: str) -> str:
+    """Keyed fingerprint of a page's original URL, kept in the shards when its published ``url`` had personal
+    data replaced, so that ``corpus forget --url`` still finds the page."""
+    return keyed_digest(key, "URL", url.strip().rstrip("/"))

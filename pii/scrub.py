@@ -6,14 +6,16 @@ this stage unscrubbed. Only types and offsets are kept, never the values.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
+from urllib.parse import unquote, unquote_plus
 
 from corpus.config import EU_LANGUAGES, PiiConfig
 from corpus.document import Document, Drop
 from corpus.stages import Stage
 from pii.engine import domain_recognizers
-from pii.fingerprints import fingerprint
+from pii.fingerprints import fingerprint, url_fingerprint
 from pii.identifiers import country_of_url
 
 #: Presidio entity -> the short type name used in placeholders, counts and reports.
@@ -47,7 +49,12 @@ class ScrubResult:
 
     @property
     def counts(self) -> dict[str, int]:
+        """Values found per type (replaced, or left in the text where the policy keeps the type)."""
         return dict(sorted(Counter(span.type for span in self.spans).items()))
+
+    @property
+    def replaced(self) -> bool:
+        return any(span.type not in self.kept for span in self.spans)
 
     @property
     def recognizer_counts(self) -> dict[str, int]:
@@ -76,6 +83,31 @@ def resolve_overlaps(results) -> list:
         if all(r.end <= k.start or r.start >= k.end for k in kept):
             kept.append(r)
     return sorted(kept, key=lambda r: r.start)
+
+
+#: path and query separators read as line breaks: an address in a query string is not one long e-mail address
+#: with the path before it, and a date path (/2024/05/12/) does not run together into a phone number
+_URL_SEPARATORS_AS_LINES = str.maketrans({c: "\n" for c in "/?&=#;"})
+
+
+#: six digits in a row, maybe with spaces, dots, dashes, brackets or "+" between them: phone numbers, IP
+#: addresses, identifiers, IBANs and cards all have them; dates in paths (/2024/05/12/) do not
+_SIX_DIGITS = re.compile(r"\d(?:[ .()+\-]*\d){5}|\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}|://\[")  # ... and IP hosts
+
+
+def url_may_hold_personal_data(decoded: str) -> bool:
+    """A cheap test before the recognizers: an '@', six digits, or a capitalised word after the host."""
+    if "@" in decoded or _SIX_DIGITS.search(decoded):
+        return True
+    rest = decoded.split("://", 1)[-1].partition("/")[2]
+    return any(a.isupper() and b.islower() for a, b in zip(rest, rest[1:]))
+
+
+def url_for_scrubbing(url: str) -> str:
+    """A URL as text: percent-escapes decoded (``jane%40example.eu``), '+' in the query read as a space, so the
+    recognizers see the values people put in paths and query strings."""
+    path, sep, query = url.partition("?")
+    return unquote(path) + sep + unquote_plus(query)
 
 
 class PiiScrubber(Stage):
@@ -121,17 +153,30 @@ class PiiScrubber(Stage):
                     and not (r.entity_type == "CREDIT_CARD" and text[max(r.start - 1, 0):r.start] == "+")]
         if "PERSON" in self.config.entities:
             findings = list(findings) + self._names.find(text, language)
-        spans, pieces, cursor, kept = [], [], 0, set()
-        for r in resolve_overlaps(findings):
-            type_name = TYPE_NAMES.get(r.entity_type, r.entity_type)
-            spans.append(PiiSpan(type_name, r.start, r.end, recognizer_of(r)))
-            if self.config.actions.get(type_name, "mask") == "keep":
-                kept.add(type_name)
+        spans = [PiiSpan(TYPE_NAMES.get(r.entity_type, r.entity_type), r.start, r.end, recognizer_of(r))
+                 for r in resolve_overlaps(findings)]
+        return self.replace(text, spans)
+
+    def replace(self, text: str, spans: list[PiiSpan]) -> ScrubResult:
+        """``text`` with each span replaced by its placeholder, except types the policy keeps."""
+        pieces, cursor, kept = [], 0, set()
+        for span in spans:
+            if self.config.actions.get(span.type, "mask") == "keep":
+                kept.add(span.type)
                 continue
-            pieces += [text[cursor:r.start], self.config.placeholder.format(type=type_name)]
-            cursor = r.end
+            pieces += [text[cursor:span.start], self.config.placeholder.format(type=span.type)]
+            cursor = span.end
         pieces.append(text[cursor:])
         return ScrubResult("".join(pieces), spans, tuple(sorted(kept)))
+
+    def scrub_url(self, url: str, lang: str | None) -> ScrubResult:
+        """A URL scrubbed like text: read with escapes decoded and its separators as line breaks, each value found
+        replaced in the decoded URL (same offsets)."""
+        decoded = url_for_scrubbing(url)
+        if not url_may_hold_personal_data(decoded):  # most URLs: no analyzer call at all
+            return ScrubResult(decoded, [])
+        view = decoded.translate(_URL_SEPARATORS_AS_LINES)
+        return self.replace(decoded, self.scrub(view, lang, url).spans)
 
     def name_method(self, lang: str) -> str:
         """How person names are found in ``lang``: "ner:<pipeline>" or "fallback"."""
@@ -151,16 +196,28 @@ class PiiScrubber(Stage):
             limit = self.config.drop_density.get(type_name)
             density = 1000 * n / max(n_chars, 1)
             if limit is not None and n >= self.config.drop_min_findings and density > limit:
-                return Drop("pii_density", f"{type_name} {density:.2f} per 1000 chars > {limit:g}")
+                # the page goes with every value in it: counted as dropped with the page, per type
+                return Drop("pii_density", f"{type_name} {density:.2f} per 1000 chars > {limit:g}", result.counts)
         return None
 
     def process(self, doc: Document) -> Document | Drop:
         result = self.scrub(doc.text, doc.lang, doc.url)
         if drop := self.too_dense(result, len(doc.text)):
             return drop
+        # the URL is published too: e-mail addresses, numbers and names in its path or query are scrubbed
+        # like text; the original URL's keyed fingerprint is kept so an erasure by URL still finds the page
+        url_text = url_for_scrubbing(doc.url)
+        url_result = self.scrub_url(doc.url, doc.lang)
+        found = [(doc.text, s) for s in result.spans] + [(url_text, s) for s in url_result.spans]
         if self._key is not None:
-            doc.pii_fingerprints = sorted({fingerprint(self._key, s.type, doc.text[s.start:s.end], doc.lang)
-                                           for s in result.spans})
-        doc.text, doc.pii_counts, doc.pii_kept = result.text, result.counts, list(result.kept)
-        doc.pii_recognizers = result.recognizer_counts
+            doc.pii_fingerprints = sorted({fingerprint(self._key, s.type, text[s.start:s.end], doc.lang)
+                                           for text, s in found})
+        if url_result.replaced:
+            if self._key is not None:
+                doc.url_fingerprint = url_fingerprint(self._key, doc.url)
+            doc.url = url_result.text
+        doc.text, doc.pii_kept = result.text, sorted(set(result.kept) | set(url_result.kept))
+        doc.pii_counts = dict(sorted(Counter(s.type for _, s in found).items()))
+        doc.pii_recognizers = dict(sorted((Counter(result.recognizer_counts)
+                                           + Counter(url_result.recognizer_counts)).items()))
         return doc

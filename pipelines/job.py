@@ -35,7 +35,8 @@ from corpus import __version__
 from corpus.config import PipelineConfig, ShardConfig
 from corpus.document import KEPT
 from corpus.inputs import RemoteOptions, input_size, is_remote
-from corpus.ledger import CorpusRoot, LedgerEntry
+from corpus.ledger import CorpusRoot, LedgerEntry, validate_night
+from corpus.lock import RootLock
 from corpus.progress import InputProgress
 from corpus.provenance import provenance
 from corpus.report import build_stats, write_report
@@ -46,10 +47,28 @@ from corpus.stages import StageStats
 from dedup.index import INDEX_DIR, INDEX_SCHEMA, PublishedIndex
 from pipelines.dedup import deduplicate, index_rows
 from pipelines.spark import build_session
-from pii.erasure import ErasureList
-from pipelines.worker import ERASURES_FILE, stage_input
+from corpus.erasure import ErasureList
+from corpus.secrets import redacted_config_json
+from pii.fingerprints import key_id, load_key
+from pipelines.worker import ERASURES_FILE, executor_key_report, stage_input
 
 SHARD_FILE_SCHEMA = "path string, lang string, rows long, bytes long, sha256 string"
+
+
+class RunRefused(RuntimeError):
+    """The run cannot keep a promise it makes (canary, erasures, key): it stops before any work, exit 2."""
+
+
+class CanaryFailed(RunRefused):
+    pass
+
+
+class ErasureNotEnforceable(RunRefused):
+    """The erasure log holds values that only the fingerprint key they were recorded with recognises."""
+
+
+class KeyNotOnExecutors(RunRefused):
+    """The driver has a fingerprint key that an executor lacks (or holds another one)."""
 
 
 @dataclass
@@ -153,7 +172,7 @@ def _plan_set(root: CorpusRoot, inputs: list[str], night: str | None, log,
 
 
 def _stage_pending(sc, config_json: str, store: Store, staging: str, set_inputs: list[str], pending: list[str],
-                   log) -> None:
+                   log, key_identity: str | None) -> None:
     """Phase 1: one Spark task per pending input; progress is read from the staged markers."""
     index_of = {loc: i for i, loc in enumerate(set_inputs)}
     progress = InputProgress(len(pending), log)
@@ -171,8 +190,14 @@ def _stage_pending(sc, config_json: str, store: Store, staging: str, set_inputs:
     watcher.start()
     try:
         (sc.parallelize([(index_of[loc], loc) for loc in pending], numSlices=len(pending))
-         .map(lambda item: stage_input(config_json, store, staging, item[0], item[1])["records"])
+         .map(lambda item: stage_input(config_json, store, staging, item[0], item[1], key_identity)["records"])
          .collect())
+    except Exception as error:  # an executor that joined after the check and lacks the key
+        if "ExecutorKeyMismatch" in str(error):
+            detail = str(error).split("ExecutorKeyMismatch: ", 1)[1].splitlines()[0]
+            raise KeyNotOnExecutors(f"{detail}: every executor needs the driver's fingerprint key "
+                                    "(see README, Personal data); what was staged is kept for the next run") from None
+        raise
     finally:
         stop.set()
         watcher.join()
@@ -181,9 +206,18 @@ def _stage_pending(sc, config_json: str, store: Store, staging: str, set_inputs:
 
 
 def run_pipeline(inputs: list[str], output: str, config: PipelineConfig, spark: SparkSession | None = None,
-                 log=print, night: str | None = None) -> RunResult:
-    """Add a shard set for the new inputs to the corpus root ``output`` (resuming an interrupted run)."""
-    root = CorpusRoot(output, config.remote.s3_endpoint_url).open()
+                 log=print, night: str | None = None, break_lock: bool = False) -> RunResult:
+    """Add a shard set for the new inputs to the corpus root ``output`` (resuming an interrupted run). Holds
+    the root's lock throughout: a second writer is refused (RootLocked), a stale lock broken only when asked."""
+    if night is not None:
+        validate_night(night)
+    root = CorpusRoot(output, config.remote.s3_endpoint_url)
+    with RootLock.for_config(root, config, "run", log).acquire(break_stale=break_lock):
+        return _run_locked(inputs, root.open(), config, spark, log, night)
+
+
+def _run_locked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, spark: SparkSession | None,
+                log, night: str | None) -> RunResult:
     store = root.store
     inputs = [i if is_remote(i) else os.path.abspath(i) for i in inputs]
     set_id, set_inputs, already_published = _plan_set(root, inputs, night, log, config.remote.options())
@@ -193,42 +227,57 @@ def run_pipeline(inputs: list[str], output: str, config: PipelineConfig, spark: 
     staging = root.staging_dir(set_id)
     if root.is_published(set_id):  # died after publishing, before the ledger and index were updated
         _finalize(root, set_id, log)
-        return run_pipeline(inputs, output, config, spark, log, night)  # then whatever is still new
-    store.makedirs(staging)
-    store.write_json(store.join(staging, "inputs.json"), {"set_id": set_id, "inputs": set_inputs})
+        return _run_locked(inputs, root, config, spark, log, night)  # then whatever is still new
 
+    # promises checked before anything is staged: a refused run leaves nothing behind to resume
     canary = _pii_canary(config, log)
-    erasures = ErasureList.load(root)
-    if erasures:  # later runs keep erased pages, values and their copies out
+    key_identity = key_id(load_key(config.pii))
+    erasures = _enforceable_erasures(root, key_identity, config, log)
+    if store.exists(store.join(staging, "inputs.json")):  # resuming: the staged part used the same key?
+        staged_key = store.read_json(store.join(staging, "inputs.json")).get("pii_key_id")
+        if staged_key != key_identity:
+            raise RunRefused(f"the unfinished set {set_id} was staged with "
+                             f"{'no fingerprint key' if staged_key is None else 'key ' + staged_key}, this run has "
+                             f"{'none' if key_identity is None else 'key ' + key_identity}: run with the same key "
+                             f"to resume, or remove {staging} to start the set again")
+    started = time.time()
+    own_session = spark is None
+    spark = spark or build_session(config.spark, config.pii.fingerprint_key_env)
+    sc = spark.sparkContext
+    config_json = config.model_dump_json()
+    try:
+        _check_executor_keys(sc, config_json, key_identity, log)  # before anything is staged
+    except BaseException:
+        if own_session:
+            spark.stop()
+        raise
+    if sc.uiWebUrl:
+        log(f"Spark UI: {sc.uiWebUrl}")
+    if key_identity is None:
+        log(f"no PII fingerprint key (${config.pii.fingerprint_key_env} or pii.fingerprint_key_file): "
+            "personal values are scrubbed but not indexed, so later erasure requests by value cannot find "
+            "this set's documents")
+    store.makedirs(staging)
+    store.write_json(store.join(staging, "inputs.json"),
+                     {"set_id": set_id, "inputs": set_inputs, "pii_key_id": key_identity})
+    if erasures:  # erased pages, values and their copies are kept out (checked enforceable above)
         store.write_bytes(store.join(staging, ERASURES_FILE), json.dumps(erasures.to_json()).encode("utf-8"))
-        log(f"erasure log: {len(erasures.urls)} URL(s), {len(erasures.domains)} domain(s), "
-            f"{len(erasures.values)} value fingerprint(s), {len(erasures.bands)} dedup key(s) kept out")
     pending = [loc for loc in set_inputs if not is_done(store, staging, loc)]
     inputs_info = {"given": len(inputs), "already_published": already_published, "in_set": len(set_inputs),
                    "resumed": len(set_inputs) - len(pending), "processed": len(pending)}
-    started = time.time()
-    own_session = spark is None
-    spark = spark or build_session(config.spark)
-    sc = spark.sparkContext
-    if sc.uiWebUrl:
-        log(f"Spark UI: {sc.uiWebUrl}")
-    fingerprinting = _fingerprint_key_present(config)
-    if not fingerprinting:
-        log(f"no PII fingerprint key (${config.pii.fingerprint_key_env} or pii.fingerprint_key_file): "
-            "personal values are scrubbed but the erasure index stays empty")
+    fingerprinting = key_identity is not None
     run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
     # local disk: write aside and rename into place; object store: write in place, manifest last
     out_dir = store.join(root.sets_dir, f".{set_id}.tmp-{run_id}") if store.is_local else root.set_dir(set_id)
     try:
         timings: dict[str, float] = {}
-        config_json = config.model_dump_json()
 
         # 1. per-document stages, one task per pending input, staged per input
         t0 = time.time()
         log(f"set {set_id}: {len(set_inputs)} input(s), {len(pending)} to process, "
             f"{inputs_info['resumed']} already staged, {already_published} already published")
         if pending:
-            _stage_pending(sc, config_json, store, staging, set_inputs, pending, log)
+            _stage_pending(sc, config_json, store, staging, set_inputs, pending, log, key_identity)
         summaries = [read_done(store, staging, loc) for loc in set_inputs]
         stage_stats = _merge_stage_stats(summaries)
         timings["documents"] = time.time() - t0
@@ -251,10 +300,13 @@ def run_pipeline(inputs: list[str], output: str, config: PipelineConfig, spark: 
                   for r in kept.groupBy("lang").agg(F.count(F.lit(1)).alias("documents"),
                                                     F.sum("n_chars").alias("characters"),
                                                     F.sum("n_words").alias("words")).collect()}
+        # values in kept documents: replaced by placeholders, or left in the text by policy (pii.actions)
         pii: dict[str, dict[str, int]] = {}
-        for r in (kept.select("lang", F.explode("pii_counts").alias("type", "n"))
-                  .groupBy("lang", "type").agg(F.sum("n").alias("n")).collect()):
-            pii.setdefault(r["lang"], {})[r["type"]] = int(r["n"])
+        pii_kept: dict[str, dict[str, int]] = {}
+        for r in (kept.select("lang", "pii_kept", F.explode("pii_counts").alias("type", "n"))
+                  .withColumn("by_policy", F.array_contains("pii_kept", F.col("type")))
+                  .groupBy("lang", "type", "by_policy").agg(F.sum("n").alias("n")).collect()):
+            (pii_kept if r["by_policy"] else pii).setdefault(r["lang"], {})[r["type"]] = int(r["n"])
         recognizers: dict[str, dict[str, dict[str, int]]] = {}  # lang -> type -> recognizer -> findings
         for r in (kept.select("lang", F.explode("pii_recognizers").alias("key", "n"))
                   .groupBy("lang", "key").agg(F.sum("n").alias("n")).collect()):
@@ -306,13 +358,16 @@ def run_pipeline(inputs: list[str], output: str, config: PipelineConfig, spark: 
 
         run_info = {"run_id": run_id, "set_id": set_id, "version": __version__,
                     "created": datetime.now(timezone.utc).isoformat(), "inputs": len(set_inputs),
-                    "master": sc.master}
+                    "master": sc.master, "pii_key_id": key_identity}
         stats = build_stats(outcome_counts, stage_stats, totals, timings, time.time() - started, run_info, pii, mixed)
         stats["inputs"] = inputs_info
         stats["pii_canary"] = canary
         stats["pii_recognizers"] = {lang: recognizers[lang] for lang in sorted(recognizers)}
-        stats["provenance"] = provenance(config_json, summaries)
-        stats["pii_index"] = {"fingerprints": fingerprints, "enabled": fingerprinting}
+        stats["pii_kept_by_policy"] = {lang: dict(sorted(t.items())) for lang, t in sorted(pii_kept.items())}
+        stats["pii_dropped_with_page"] = _values_dropped(stage_stats)
+        public_config = redacted_config_json(config_json)  # the key and credentials never written
+        stats["provenance"] = provenance(public_config, summaries)
+        stats["pii_index"] = {"fingerprints": fingerprints, "enabled": fingerprinting, "key_id": key_identity}
         stats["dedup_index"] = {"keys": dedup_keys, "checked_against_files": len(published_files)}
         manifest = build_manifest(shard_files, totals, run_info)
         if stats["records"]["kept"] != manifest["totals"]["documents"]:  # never publish a run that lost rows
@@ -320,7 +375,7 @@ def run_pipeline(inputs: list[str], output: str, config: PipelineConfig, spark: 
                                f"{manifest['totals']['documents']} rows in shards")
         if stats["records"]["read"] != sum(s["records"] for s in summaries):
             raise RuntimeError("accounting mismatch: outcomes do not cover every record read")
-        store.write_json(store.join(out_dir, "config.json"), json.loads(config_json))
+        store.write_json(store.join(out_dir, "config.json"), json.loads(public_config))
         store.write_json(store.join(out_dir, "inputs.json"), {"inputs": [
             {k: s[k] for k in ("location", "file_index", "size", "sha256", "records", "documents")}
             for s in summaries]})
@@ -343,10 +398,6 @@ def run_pipeline(inputs: list[str], output: str, config: PipelineConfig, spark: 
             spark.stop()
 
 
-class CanaryFailed(RuntimeError):
-    pass
-
-
 @lru_cache(maxsize=4)
 def _canary_result(pii_json: str) -> dict:
     from corpus.config import PiiConfig
@@ -366,14 +417,61 @@ def _pii_canary(config: PipelineConfig, log) -> dict | None:
     if not result["passed"]:
         raise CanaryFailed(f"PII canary failed: values left unreplaced for {', '.join(result['failures'])} "
                            f"(recall below {result['min_recall']}); nothing was processed")
-    log(f"PII canary passed: {result['documents']} synthetic documents, every planted value replaced")
+    kept = result.get("kept_by_policy") or []
+    log(f"PII canary passed: {result['documents']} synthetic documents in every language, every planted value "
+        + (f"replaced except {', '.join(kept)}, which pii.actions keeps in the published text" if kept
+           else "replaced"))
     return result
 
 
-def _fingerprint_key_present(config: PipelineConfig) -> bool:
-    from pii.fingerprints import load_key
+def _values_dropped(stage_stats: dict[str, StageStats]) -> dict[str, dict[str, int]]:
+    """Personal values that left with pages dropped for their density: language -> type -> values."""
+    out: dict[str, dict[str, int]] = {}
+    for key, n in stage_stats.get("pii", StageStats()).values_dropped.items():
+        lang, _, value_type = key.partition("/")
+        out.setdefault(lang, {})[value_type] = out.get(lang, {}).get(value_type, 0) + n
+    return {lang: dict(sorted(t.items())) for lang, t in sorted(out.items())}
 
-    return load_key(config.pii) is not None
+
+def _enforceable_erasures(root: CorpusRoot, key_identity: str | None, config: PipelineConfig, log) -> ErasureList:
+    """The root's erasure log, once it is sure this run can apply all of it. URLs, domains and the dedup keys
+    of erased documents need no key and always apply; erased values are recognised only by fingerprints made
+    with the key they were recorded with, so without that key the run is refused (exit 2)."""
+    erasures = ErasureList.load(root)
+    if erasures.needs_key:
+        recorded = sorted(k for k in erasures.value_key_ids if k)
+        if key_identity is None or key_identity not in erasures.value_key_ids:
+            have = "no fingerprint key" if key_identity is None else f"key {key_identity}"
+            raise ErasureNotEnforceable(
+                f"{root.path} has {len(erasures.values)} erased personal value(s) on record (erasures.jsonl), "
+                f"recognisable only with the fingerprint key they were recorded with (key {', '.join(recorded)}); "
+                f"this run has {have}. Give that key (${config.pii.fingerprint_key_env} or "
+                "pii.fingerprint_key_file) on the driver and every executor; nothing was processed")
+        if len(erasures.value_key_ids) > 1:
+            log(f"warning: erased values were recorded under {len(erasures.value_key_ids)} keys; only those of key "
+                f"{key_identity} can be recognised")
+    if erasures:
+        log(f"erasure log: {len(erasures.urls)} URL(s), {len(erasures.domains)} domain(s), "
+            f"{len(erasures.values)} value fingerprint(s), {len(erasures.bands)} dedup key(s) kept out")
+    return erasures
+
+
+def _check_executor_keys(sc, config_json: str, key_identity: str | None, log) -> None:
+    """Every executor must see the driver's fingerprint key (or, like the driver, none): a key on the driver
+    only would publish a set whose erasure index is silently empty. Probes a few tasks per core; each
+    staging task checks again (an executor that joins later)."""
+    slices = max(2, sc.defaultParallelism * 2)
+    reports = set(sc.parallelize(range(slices), slices).map(lambda _: executor_key_report(config_json)).collect())
+    wrong = sorted((host, k) for host, k in reports if k != key_identity)
+    if wrong:
+        def name(k):
+            return "no fingerprint key" if k is None else f"key {k}"
+        raise KeyNotOnExecutors(
+            f"the driver has {name(key_identity)} but executors on "
+            + ", ".join(f"{host} have {name(k)}" for host, k in wrong)
+            + ": give every executor the same key (a key file they can all read, pii.fingerprint_key_file, or "
+              "spark.executorEnv.<its variable>); nothing was processed")
+    log(f"fingerprint key checked on {len({h for h, _ in reports})} executor host(s)")
 
 
 def compact_dedup_index(spark: SparkSession, index: PublishedIndex, log) -> int:

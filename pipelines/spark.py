@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from corpus.config import SparkConfig
+from corpus.secrets import redaction_regex
 
 MIN_JAVA = 17
 
@@ -74,7 +75,7 @@ def launched_by_spark_submit() -> bool:
     return "PYSPARK_GATEWAY_PORT" in os.environ
 
 
-def build_session(config: SparkConfig):
+def build_session(config: SparkConfig, key_env: str = "CORPUS_PII_KEY"):
     """A SparkSession for ``config.master`` (``local[*]``, ``spark://host:7077``, ``yarn``, ``k8s://...``)."""
     ensure_java()
     # Workers must run this interpreter (it has the packages); loopback unless told otherwise.
@@ -97,8 +98,14 @@ def build_session(config: SparkConfig):
         .config("spark.python.worker.reuse", "true")  # stages keep their models across tasks
         .config("spark.ui.showConsoleProgress", "false")
     )
+    # the fingerprint key (spark.executorEnv.CORPUS_PII_KEY on a cluster) and credentials never reach the UI,
+    # event logs or environment reports; an operator's own pattern is kept and extended
+    own = config.extra_conf.get("spark.redaction.regex")
+    builder = builder.config("spark.redaction.regex",
+                             f"{own}|{redaction_regex(key_env)}" if own else redaction_regex(key_env))
     for key, value in config.extra_conf.items():
-        builder = builder.config(key, value)
+        if key != "spark.redaction.regex":
+            builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
     return spark

@@ -24,8 +24,8 @@ from dedup.stage import DedupSignature
 from filters.langid import FastTextLangId
 from filters.optout import OptOutFilter
 from filters.quality import QualityFilter
-from pii.erasure import ErasedContent, ErasedUrls, ErasureList
-from pii.fingerprints import load_key
+from corpus.erasure import ErasedContent, ErasedUrls, ErasureList
+from pii.fingerprints import key_id, load_key
 from pii.scrub import PiiScrubber
 
 _STAGES: dict[tuple[str, str], list[Stage]] = {}
@@ -33,14 +33,36 @@ _STAGES: dict[tuple[str, str], list[Stage]] = {}
 ERASURES_FILE = "erasures.json"
 
 
+class ExecutorKeyMismatch(RuntimeError):
+    """This executor's fingerprint key is not the driver's (missing, or another one). Its message names the
+    host and the two key identities, never the key."""
+
+
+def executor_key_report(config_json: str) -> tuple[str, str | None]:
+    """(host, identity of the fingerprint key this Python worker sees): the driver checks every executor."""
+    import socket
+
+    return socket.gethostname(), key_id(load_key(PipelineConfig.model_validate_json(config_json).pii))
+
+
+def check_executor_key(config: PipelineConfig, expected: str | None) -> None:
+    import socket
+
+    actual = key_id(load_key(config.pii))
+    if actual != expected:
+        raise ExecutorKeyMismatch(
+            f"executor on {socket.gethostname()} has {'no fingerprint key' if actual is None else 'key ' + actual}, "
+            f"the driver {'none' if expected is None else 'key ' + expected}")
+
+
 def build_stages(config: PipelineConfig, erasures: ErasureList | None = None) -> list[Stage]:
     """The per-document stages in order (ingest is the source, not a stage). With erasures on record,
-    erased URLs and domains are dropped first, erased values and copies of erased documents last."""
-    key = load_key(config.pii) if erasures else None
-    erased = erasures if erasures and key is not None else None
+    erased URLs and domains are dropped first, erased values and copies of erased documents last (the
+    driver has checked that this executor holds the key the erased values were fingerprinted with)."""
+    erased = erasures or None
     return [
         OptOutFilter(config.optout),
-        *([ErasedUrls(erased, key)] if erased else []),
+        *([ErasedUrls(erased)] if erased else []),
         TrafilaturaExtract(config.extract),
         FastTextLangId(config.langid),
         QualityFilter(config.quality),
@@ -61,7 +83,8 @@ def doc_row(doc: Document, file_index: int) -> dict:
     """A document that passed every stage, as a row of ``corpus.staging.DOC_SCHEMA``."""
     return {
         "doc_id": doc.doc_id, "file_index": file_index, "offset": doc.offset, "warc_file": doc.warc_file,
-        "warc_record_id": doc.record_id, "url": doc.url, "domain": registered_domain(doc.url),
+        "warc_record_id": doc.record_id, "url": doc.url,
+        "url_fingerprint": doc.url_fingerprint or None, "domain": registered_domain(doc.url),
         "fetch_date": doc.fetch_date or None, "text": doc.text, "lang": doc.lang, "lang_score": doc.lang_score,
         "lang_top": [{"label": label, "score": score} for label, score in doc.lang_top],
         "lang_shares": doc.lang_shares,
@@ -103,9 +126,27 @@ class HashingReader:
             pass
 
 
-def stage_input(config_json: str, store: Store, staging_dir: str, file_index: int, location: str) -> dict:
-    """Run one input file through every per-document stage and stage the results (see corpus/staging.py)."""
+class StagingFailed(RuntimeError):
+    """An input could not be staged. Carries the error's type only: messages of libraries (pyarrow's
+    conversion errors, for one) may quote document text, and this one travels to Spark's logs and the CLI."""
+
+
+def stage_input(config_json: str, store: Store, staging_dir: str, file_index: int, location: str,
+                key_identity: str | None = None) -> dict:
+    """Run one input file through every per-document stage and stage the results (see corpus/staging.py).
+    ``key_identity``: the driver's fingerprint key; an executor holding another (or none) refuses."""
     config = PipelineConfig.model_validate_json(config_json)
+    check_executor_key(config, key_identity)
+    try:
+        return _stage_input(config, config_json, store, staging_dir, file_index, location)
+    except (KeyboardInterrupt, SystemExit, MemoryError):
+        raise
+    except BaseException as error:
+        raise StagingFailed(f"input #{file_index}: {type(error).__name__}") from None
+
+
+def _stage_input(config: PipelineConfig, config_json: str, store: Store, staging_dir: str, file_index: int,
+                 location: str) -> dict:
     ingest = WarcIngest(config.ingest)
     erasures_path = store.join(staging_dir, ERASURES_FILE)
     erasures_json = store.read_bytes(erasures_path).decode("utf-8") if store.exists(erasures_path) else ""

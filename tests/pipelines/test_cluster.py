@@ -32,6 +32,7 @@ def _spark_env() -> dict:
     env = dict(os.environ, SPARK_HOME=os.path.dirname(pyspark.__file__), JAVA_HOME=ensure_java(),
                SPARK_LOCAL_IP="127.0.0.1", PYSPARK_PYTHON=sys.executable, PYSPARK_DRIVER_PYTHON=sys.executable)
     env.pop("PYSPARK_GATEWAY_PORT", None)
+    env.pop("CORPUS_PII_KEY", None)  # the workers (and so the executors) never get the key here
     return env
 
 
@@ -90,3 +91,19 @@ def test_cluster_run_writes_the_same_shards_as_local_mode(standalone_cluster, sa
         (f["path"], f["sha256"]) for f in sample_run.manifest["files"]}
     stats = json.loads((set_dir / "stats.json").read_text())
     assert stats["records"] == sample_run.stats["records"]
+
+
+def test_a_fingerprint_key_on_the_driver_only_is_refused_before_anything_is_staged(
+        standalone_cluster, sample_crawl, tmp_path):
+    """The executors of a real cluster lack the key the driver has: publishing would leave the erasure index
+    silently empty, so the run stops (exit 2) and names the executors; the key itself is never printed."""
+    secret = "driver-only key 5c1e"
+    out = tmp_path / "driver-key"
+    result = subprocess.run(
+        [sys.executable, "-m", "corpus.cli", "run", "--master", standalone_cluster, "--output", str(out),
+         "--night", NIGHT, "--input", sample_crawl.files[0]],
+        env=dict(_spark_env(), CORPUS_PII_KEY=secret), capture_output=True, text=True, timeout=600)
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert "executors on" in result.stderr and "have no fingerprint key" in result.stderr
+    assert secret not in result.stderr + result.stdout
+    assert not list(out.glob("sets/*")) and not list(out.glob("staging/*"))

@@ -1,0 +1,238 @@
+"""Compliance guarantees that must not fail silently (issue 12): erasures are enforced or the run refuses,
+`forget` refuses a key that cannot search the sets, personal data in URLs is scrubbed, and the key is never
+written anywhere. Each test uses its own small root built from one or two files of the sample crawl."""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from corpus.cli import main
+from corpus.config import PipelineConfig
+from corpus.sample.generate import Record, http_response, load_texts, make_page, render_html, warc_bytes
+from pii.fingerprints import fingerprint
+
+pytestmark = pytest.mark.spark
+
+KEY, OTHER_KEY = "guarantees key", "some other key"
+NIGHTS = ("2026-11-01", "2026-11-02", "2026-11-03")
+EMAIL_IN_URL = "max.mustermann@example-mail.de"
+URL_WITH_EMAIL = "https://forum.example.de/profil?email=max.mustermann%40example-mail.de&tab=posts"
+
+
+def _quiet(message: str) -> None:
+    pass
+
+
+def _rows(set_dir: Path, columns=None) -> list[dict]:
+    return [r for f in sorted(set_dir.glob("shards/lang=*/*.parquet")) for r in pq.read_table(f, columns=columns).to_pylist()]
+
+
+def _config_file(work: Path, key: str | None, **pii) -> Path:
+    lines = ["[pii]"]
+    if key is not None:
+        (work / f"key-{abs(hash(key))}").write_text(key)
+        lines.append(f'fingerprint_key_file = "{work / f"key-{abs(hash(key))}"}"')
+    lines += [f"{k} = {json.dumps(v)}" for k, v in pii.items()]
+    path = work / f"corpus-{abs(hash((key, tuple(pii.items()))))}.toml"
+    path.write_text("\n".join(lines) + '\n[spark]\nmaster = "local[2]"\nshuffle_partitions = 4\n')
+    return path
+
+
+def _url_warc(path: Path) -> Path:
+    """One German page whose URL carries an e-mail address in its query string."""
+    texts = load_texts("de")
+    page = make_page("de", texts, random.Random(3), 0, plant_pii=False)
+    body = render_html(page, texts, random.Random(4)).encode("utf-8")
+    record = Record("response", URL_WITH_EMAIL, http_response(body))
+    path.write_bytes(warc_bytes(record, "00000000-0000-4000-8000-00000000abcd",
+                                datetime(2026, 11, 1, tzinfo=timezone.utc)))
+    return path
+
+
+@pytest.fixture(scope="module")
+def keyed_root(sample_crawl, spark, tmp_path_factory):
+    """A root with one night built with KEY: one sample file and the page with an e-mail in its URL."""
+    from pipelines.job import run_pipeline
+
+    work = tmp_path_factory.mktemp("guarantees")
+    config_file = _config_file(work, KEY)
+    config = PipelineConfig.load(str(config_file))
+    inputs = [sorted(sample_crawl.files)[0], str(_url_warc(work / "url-page.warc.gz"))]
+    run_pipeline(inputs, str(work / "root"), config, spark=spark, log=_quiet, night=NIGHTS[0])
+    return work, work / "root", config_file
+
+
+def _forget(root: Path, config_file: Path, capsys, *args) -> tuple[int, dict | None, str]:
+    capsys.readouterr()
+    code = main(["forget", "--root", str(root), "--config", str(config_file), "--master", "local[2]", *args])
+    out = capsys.readouterr()
+    return code, (json.loads(out.out) if code == 0 else None), out.err
+
+
+def test_url_with_an_email_is_published_scrubbed_and_still_found_by_forget(keyed_root, capsys):
+    work, root, config_file = keyed_root
+    rows = _rows(root / "sets" / NIGHTS[0], ["doc_id", "url", "url_fingerprint", "domain", "pii_counts"])
+    [page] = [r for r in rows if "forum.example.de" in (r["url"] or "")]
+    assert "<EMAIL>" in page["url"] and "mustermann" not in page["url"].lower()
+    assert page["url_fingerprint"] and page["domain"] == "example.de"
+    assert dict(page["pii_counts"])["EMAIL"] >= 1
+    assert all(r["url_fingerprint"] is None for r in rows if r is not page)  # only where the URL changed
+    # the address found in the URL is indexed like any other value
+    index = {r["fingerprint"]: r["doc_id"] for f in (root / "sets" / NIGHTS[0]).glob("pii_index/*.parquet")
+             for r in pq.read_table(f).to_pylist()}
+    assert index.get(fingerprint(KEY.encode(), "EMAIL", EMAIL_IN_URL)) == page["doc_id"]
+    code, dry, _ = _forget(root, config_file, capsys, "--url", URL_WITH_EMAIL, "--reason", "t", "--dry-run")
+    assert code == 0 and dry["documents"] == {NIGHTS[0]: [page["doc_id"]]}
+    # a key that cannot read url_fingerprint must not pretend it searched
+    other = _config_file(work, OTHER_KEY)
+    code, _, err = _forget(root, other, capsys, "--url", URL_WITH_EMAIL, "--reason", "t", "--dry-run")
+    assert code == 2 and NIGHTS[0] in err and "mustermann" not in err.lower()
+
+
+def test_forget_with_a_wrong_key_is_refused_and_records_nothing(keyed_root, capsys):
+    work, root, _ = keyed_root
+    log = root / "erasures.jsonl"
+    before = log.read_bytes() if log.exists() else b""
+    code, _, err = _forget(root, _config_file(work, OTHER_KEY), capsys, "--email", "someone@example.eu",
+                           "--reason", "ticket 9")
+    assert code == 2
+    assert NIGHTS[0] in err and "does not match" in err and "someone@example.eu" not in err
+    assert (log.read_bytes() if log.exists() else b"") == before
+    code, _, err = _forget(root, _config_file(work, None), capsys, "--email", "someone@example.eu", "--reason", "x")
+    assert code == 2 and "no fingerprint key" in err
+    assert (log.read_bytes() if log.exists() else b"") == before
+
+
+def test_a_request_that_matches_nothing_is_reported_as_such(keyed_root, capsys):
+    _, root, config_file = keyed_root
+    code, out, err = _forget(root, config_file, capsys, "--email", "nobody-at-all@example.eu", "--reason", "t 10")
+    assert code == 0 and out["status"] == "nothing_matched" and out["documents"] == {}
+    assert "matched nothing" in err
+    entry = [json.loads(line) for line in (root / "erasures.jsonl").read_text().splitlines()
+             if json.loads(line).get("erasure_id") == out["erasure_id"]]
+    assert entry[0]["status"] == "nothing_matched" and entry[-1]["state"] == "applied"
+    report = json.loads((root / "compliance.json").read_text())
+    [logged] = [e for e in report["erasures"] if e["erasure_id"] == out["erasure_id"]]
+    assert logged["status"] == "nothing_matched" and logged["documents"] == 0
+
+
+def test_keyless_runs_refuse_roots_with_erased_values_but_enforce_urls_and_domains(
+        sample_crawl, spark, tmp_path, capsys, monkeypatch):
+    from pipelines.job import ErasureNotEnforceable, run_pipeline
+
+    monkeypatch.delenv("CORPUS_PII_KEY", raising=False)
+    files = sorted(sample_crawl.files)
+    keyed = PipelineConfig.load(str(_config_file(tmp_path, KEY)))
+    root = tmp_path / "root"
+    first = run_pipeline([files[1]], str(root), keyed, spark=spark, log=_quiet, night=NIGHTS[0])
+    rows = _rows(Path(first.set_dir), ["url", "domain"])
+    domain = rows[0]["domain"]
+
+    # a domain erasure needs no key: a keyless night keeps that domain out
+    code, out, _ = _forget(root, _config_file(tmp_path, None), capsys, "--domain", domain, "--reason", "t")
+    assert code == 0 and out["status"] == "erased"
+    recrawl = tmp_path / "recrawl"
+    recrawl.mkdir()
+    shutil.copy(files[1], recrawl / "again.warc.gz")
+    keyless = PipelineConfig.load(str(_config_file(tmp_path, None)))
+    second = run_pipeline([str(recrawl / "again.warc.gz")], str(root), keyless, spark=spark, log=_quiet,
+                          night=NIGHTS[1])
+    assert second.stats["outcomes"]["erased_urls"]["dropped"]["erased_domain"] >= 1
+    assert all(r["domain"] != domain for r in _rows(Path(second.set_dir), ["domain"]))
+
+    # a value erasure needs the key it was recorded with: a keyless or wrong-key run is refused, nothing staged
+    # (the keyless night cannot be searched for values: refused, unless the operator accepts and it is recorded)
+    code, _, err = _forget(root, _config_file(tmp_path, KEY), capsys, "--email", "nobody@example.eu", "--reason", "t")
+    assert code == 2 and f"{NIGHTS[1]} (built with no key)" in err
+    code, out, _ = _forget(root, _config_file(tmp_path, KEY), capsys, "--email", "nobody@example.eu", "--reason", "t",
+                           "--skip-unsearchable-sets")
+    assert code == 0 and out["unsearched_sets"] == [NIGHTS[1]] and out["searched_sets"] == [NIGHTS[0]]
+    report = json.loads((root / "compliance.json").read_text())
+    assert report["erasures"][-1]["unsearched_sets"] == [NIGHTS[1]]
+    shutil.copy(files[2], recrawl / "third.warc.gz")
+    for config in (keyless, PipelineConfig.load(str(_config_file(tmp_path, OTHER_KEY)))):
+        with pytest.raises(ErasureNotEnforceable, match="erased personal value"):
+            run_pipeline([str(recrawl / "third.warc.gz")], str(root), config, spark=spark, log=_quiet, night=NIGHTS[2])
+        assert not list((root / "staging").iterdir())
+    capsys.readouterr()
+    assert main(["run", "--input", str(recrawl / "third.warc.gz"), "--output", str(root), "--night", NIGHTS[2],
+                 "--config", str(_config_file(tmp_path, None))]) == 2
+    assert "erased personal value" in capsys.readouterr().err
+    assert [s["id"] for s in json.loads((root / "index.json").read_text())["sets"]] == list(NIGHTS[:2])
+
+
+def test_the_key_is_written_nowhere(sample_crawl, tmp_path):
+    """The README's cluster advice (the key in spark.executorEnv) with Spark's event log on: no file the run or
+    forget writes, Spark's event log included, holds the key."""
+    import os
+    import subprocess
+    import sys
+
+    secret = "k3y-that-must-never-be-written-9f2c"
+    events = tmp_path / "events"
+    events.mkdir()
+    config = tmp_path / "cluster.toml"
+    config.write_text('[spark]\nmaster = "local[2]"\nshuffle_partitions = 4\n[spark.extra_conf]\n'
+                      f'"spark.executorEnv.CORPUS_PII_KEY" = "{secret}"\n"spark.eventLog.enabled" = "true"\n'
+                      f'"spark.eventLog.dir" = "{events.as_uri()}"\n')
+    env = dict(os.environ, CORPUS_PII_KEY=secret, PYSPARK_PYTHON=sys.executable, SPARK_LOCAL_IP="127.0.0.1")
+    root = tmp_path / "root"
+    run = subprocess.run([sys.executable, "-m", "corpus.cli", "run", "--config", str(config), "--night", NIGHTS[0],
+                          "--output", str(root), "--input", sorted(sample_crawl.files)[0]],
+                         env=env, capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stderr[-3000:]
+    forget = subprocess.run([sys.executable, "-m", "corpus.cli", "forget", "--root", str(root), "--config", str(config),
+                             "--email", "x@example.eu", "--reason", "t"], env=env, capture_output=True, text=True,
+                            timeout=900)
+    assert forget.returncode == 0, forget.stderr[-3000:]
+    written = [p for p in [*root.rglob("*"), *events.rglob("*")] if p.is_file()]
+    assert any(p.name == "config.json" for p in written) and any(events.iterdir())
+    leaks = [str(p) for p in written if secret.encode() in p.read_bytes()]
+    assert not leaks
+    assert secret not in run.stdout + run.stderr + forget.stdout + forget.stderr
+    saved = json.loads(next(p for p in written if p.name == "config.json").read_text())
+    assert saved["spark"]["extra_conf"]["spark.executorEnv.CORPUS_PII_KEY"] == "*********(redacted)"
+
+
+@pytest.mark.parametrize("night", ["../x", "../../etc", "/tmp/elsewhere", "2026-11-01/../../x", "2026-13-01"])
+def test_a_night_that_is_not_a_date_is_refused_and_nothing_is_written(night, sample_crawl, tmp_path, capsys):
+    root = tmp_path / "deep" / "root"
+    assert main(["run", "--input", sample_crawl.files[0], "--output", str(root), "--night", night]) == 2
+    assert "--night must be a date" in capsys.readouterr().err
+    assert not (tmp_path / "deep").exists() and not (tmp_path / "x").exists()
+
+
+def test_two_concurrent_runs_on_one_root_publish_once(sample_crawl, tmp_path):
+    """Two `corpus run` processes started together on one root: one publishes, the other is refused (exit 2,
+    naming the holder), and nothing is published twice."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    env = dict(os.environ, PYSPARK_PYTHON=sys.executable, SPARK_LOCAL_IP="127.0.0.1")
+    env.pop("CORPUS_PII_KEY", None)
+    root = tmp_path / "root"
+    config = _config_file(tmp_path, None)
+    command = [sys.executable, "-m", "corpus.cli", "run", "--config", str(config), "--output", str(root),
+               "--input", sorted(sample_crawl.files)[0]]
+    first = subprocess.Popen(command + ["--night", NIGHTS[0]], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+    deadline = time.time() + 120
+    while not (root / "_LOCK.json").exists() and first.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    second = subprocess.run(command + ["--night", NIGHTS[1]], env=env, capture_output=True, text=True, timeout=600)
+    out, err = first.communicate(timeout=900)
+    assert first.returncode == 0, err[-3000:]
+    assert second.returncode == 2, second.stderr[-3000:]
+    assert "is locked by" in second.stderr and f"pid {first.pid}" in second.stderr
+    assert [s["id"] for s in json.loads((root / "index.json").read_text())["sets"]] == [NIGHTS[0]]
+    ledger = [json.loads(line) for line in (root / "ledger.jsonl").read_text().splitlines()]
+    assert len(ledger) == 1 and not (root / "_LOCK.json").exists()
