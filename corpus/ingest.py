@@ -210,7 +210,9 @@ class WarcIngest:
         if count_in:
             self.stats.docs_in += 1
         self.stats.quarantined[type(error).__name__] += 1
-        # Parser errors describe the file's structure, not page content, so the message is kept.
-        detail = f"{type(error).__name__}: {str(error)[:200]}"
+        # Our own structural errors and file errors (an input's path) are safe to keep; any other library's
+        # message may quote the bytes it choked on, page content included, so only its type is kept.
+        safe = isinstance(error, (TruncatedRecord, MalformedRecord, OSError))
+        detail = f"{type(error).__name__}: {str(error)[:200]}" if safe else type(error).__name__
         reason = {TruncatedRecord: "truncated_record", MalformedRecord: "malformed_record"}.get(type(error), "unreadable")
         return Outcome(warc_file, offset, record_id, QUARANTINED, STAGE, reason, detail)

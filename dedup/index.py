@@ -11,7 +11,7 @@ Layout (plain Parquet, sorted by ``band, key``; schema ``INDEX_SCHEMA``):
 
 A reader takes the current generation plus the parts of the sets it does not cover. An erasure (``corpus
 forget``) removes the erased documents' rows from both; the erasure log keeps their keys, which later runs
-drop at ingest (pii/erasure.py), so an erased page's copies stay out without the index naming it.
+drop at ingest (corpus/erasure.py), so an erased page's copies stay out without the index naming it.
 """
 
 from __future__ import annotations

@@ -13,6 +13,8 @@ from corpus.sample.generate import generate
 SAMPLE_PAGES_PER_LANGUAGE = 6
 NIGHT = "2026-11-01"
 PII_TEST_KEY = "test-only fingerprint key"
+#: what boto3 needs to talk to the loopback S3 server (moto accepts anything)
+S3_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
 
 
 @pytest.fixture(scope="session")
@@ -42,6 +44,18 @@ def sample_run(sample_crawl, spark, tmp_path_factory):
     key.write_text(PII_TEST_KEY)
     config = PipelineConfig.load(pii={"fingerprint_key_file": str(key)})
     return run_pipeline(sample_crawl.files, str(out), config, spark=spark, log=lambda m: None, night=NIGHT)
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint():
+    """An S3-compatible server (moto) on the loopback, one per test module."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
 
 
 def read_jsonl(path: Path) -> list[dict]:

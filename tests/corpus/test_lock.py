@@ -21,10 +21,10 @@ from hypothesis import strategies as st
 from corpus.config import LockConfig, PipelineConfig
 from corpus.ledger import CorpusRoot, NotACorpusRoot, UnsafePath, validate_night
 from corpus.lock import LOCK_FILE, RootLock, RootLocked
+from tests.conftest import S3_CREDENTIALS as CREDENTIALS
 
 REPO = Path(__file__).parents[2]
 HOST = socket.gethostname()
-CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
 
 
 def _iso(when: datetime) -> str:
@@ -339,16 +339,6 @@ def test_staleness_limit_comes_from_the_typed_config(tmp_path):
 
 
 # -- on S3 (moto on the loopback) ----------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
 
 @pytest.fixture
 def s3_root(s3_endpoint, monkeypatch, request):

@@ -213,7 +213,12 @@ def test_erasure_index_holds_keyed_fingerprints_and_no_values(sample_run, sample
     set_dir = Path(sample_run.set_dir)
     files = sorted((set_dir / "pii_index").glob("*.parquet"))
     index = [row for f in files for row in pq.read_table(f).to_pylist()]
-    assert index and sample_run.stats["pii_index"] == {"fingerprints": len(index), "enabled": True}
+    from pii.fingerprints import key_id
+
+    expected_key = key_id(PII_TEST_KEY.encode())
+    assert index and sample_run.stats["pii_index"] == {"fingerprints": len(index), "enabled": True,
+                                                       "key_id": expected_key}
+    assert sample_run.manifest["run"]["pii_key_id"] == expected_key != PII_TEST_KEY  # an identity, not the key
     shard_ids = {r["doc_id"] for r in _all_rows(set_dir)}
     assert {r["doc_id"] for r in index} <= shard_ids
     assert all(len(r["fingerprint"]) == 32 and int(r["fingerprint"], 16) >= 0 for r in index)

@@ -236,3 +236,32 @@ def test_two_concurrent_runs_on_one_root_publish_once(sample_crawl, tmp_path):
     assert [s["id"] for s in json.loads((root / "index.json").read_text())["sets"]] == [NIGHTS[0]]
     ledger = [json.loads(line) for line in (root / "ledger.jsonl").read_text().splitlines()]
     assert len(ledger) == 1 and not (root / "_LOCK.json").exists()
+
+
+def test_replaced_kept_by_policy_and_dropped_with_the_page_are_counted_apart(sample_crawl, spark, tmp_path):
+    """Phone numbers kept by policy, pages dense in e-mail addresses dropped: three separate counts, in stats,
+    the run report and the compliance report, and the canary's verdict says plainly what is kept."""
+    from corpus.compliance import write_compliance
+    from corpus.ledger import CorpusRoot
+    from pipelines.job import run_pipeline
+
+    config = PipelineConfig.load(pii={"actions": {"PHONE": "keep"}, "drop_density": {"EMAIL": 0.001},
+                                      "drop_min_findings": 1})
+    root = tmp_path / "root"
+    result = run_pipeline(sorted(sample_crawl.files)[:2], str(root), config, spark=spark, log=_quiet, night=NIGHTS[0])
+    stats = result.stats
+    kept_phones = sum(t.get("PHONE", 0) for t in stats["pii_kept_by_policy"].values())
+    dropped_emails = sum(t.get("EMAIL", 0) for t in stats["pii_dropped_with_page"].values())
+    assert kept_phones > 0 and dropped_emails > 0
+    assert all("PHONE" not in t for t in stats["pii"].values())  # kept is not "replaced"
+    assert all("EMAIL" not in t for t in stats["pii"].values())  # every page with an address went
+    assert stats["outcomes"]["pii"]["dropped"]["pii_density"] >= 1
+    rows = _rows(Path(result.set_dir), ["text", "pii_counts", "pii_kept"])
+    assert sum(dict(r["pii_counts"]).get("PHONE", 0) for r in rows if "PHONE" in r["pii_kept"]) == kept_phones
+    assert "<PHONE>" not in "".join(r["text"] for r in rows)
+    assert stats["pii_canary"]["passed"] and stats["pii_canary"]["kept_by_policy"] == ["PHONE"]
+    report = (Path(result.set_dir) / "report.html").read_text()
+    assert "Kept by policy" in report and "left in the published text" in report
+    totals = write_compliance(CorpusRoot(str(root)))["totals"]
+    assert totals["personal_values_kept_by_policy"] == {"PHONE": kept_phones}
+    assert totals["personal_values_dropped_with_page"]["EMAIL"] == dropped_emails

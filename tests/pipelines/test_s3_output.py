@@ -15,21 +15,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import NIGHT
+from tests.conftest import S3_CREDENTIALS as CREDENTIALS
 
 pytestmark = pytest.mark.spark
-
-CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 def _run(args: list[str], config: Path) -> subprocess.CompletedProcess:
