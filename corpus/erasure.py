@@ -29,6 +29,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
+from functools import lru_cache
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -170,10 +171,17 @@ def append_log(root: CorpusRoot, entries: list[dict]) -> None:
 
 def reason_scrubber(config: PipelineConfig):
     """The scrubber for erasure reasons: the run's recognizers, every type masked (policy ``keep`` does not
-    apply here: the log keeps nothing personal)."""
+    apply here: the log keeps nothing personal). Built once per configuration: its models take seconds."""
+    pii = config.pii.model_copy(update={"canary": False, "actions": {}})
+    return _scrubber(pii.model_dump_json(), config.langid.languages)
+
+
+@lru_cache(maxsize=2)
+def _scrubber(pii_json: str, languages: tuple[str, ...]):
+    from corpus.config import PiiConfig
     from pii.scrub import PiiScrubber
 
-    return PiiScrubber(config.pii.model_copy(update={"canary": False, "actions": {}}), config.langid.languages)
+    return PiiScrubber(PiiConfig.model_validate_json(pii_json), languages)
 
 
 def scrub_reason(reason: str, scrubber) -> str:

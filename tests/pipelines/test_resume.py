@@ -41,8 +41,13 @@ def test_killed_run_resumes_with_identical_shards(sample_crawl, sample_run, spar
     assert 1 <= staged < len(sample_crawl.files), "kill landed after every input was staged"
     assert not (root / "sets" / NIGHT).exists() and not (root / "index.json").exists()
 
+    # the killed driver left its lock: refused as stale until the operator says to break it
+    from corpus.lock import RootLocked
+
+    with pytest.raises(RootLocked, match="stale"):
+        run_pipeline(sample_crawl.files, str(root), PipelineConfig(), spark=spark, log=lambda m: None, night=NIGHT)
     resumed = run_pipeline(sample_crawl.files, str(root), PipelineConfig(), spark=spark, log=lambda m: None,
-                           night=NIGHT)
+                           night=NIGHT, break_lock=True)
     assert resumed.set_id == NIGHT
     assert resumed.stats["inputs"]["resumed"] == staged
     assert resumed.stats["inputs"]["processed"] == len(sample_crawl.files) - staged
