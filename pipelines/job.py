@@ -233,6 +233,7 @@ def _run_locked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, spa
     canary = _pii_canary(config, log)
     key_identity = key_id(load_key(config.pii))
     erasures = _enforceable_erasures(root, key_identity, config, log)
+    _warn_on_key_change(root, key_identity, log)
     if store.exists(store.join(staging, "inputs.json")):  # resuming: the staged part used the same key?
         staged_key = store.read_json(store.join(staging, "inputs.json")).get("pii_key_id")
         if staged_key != key_identity:
@@ -454,6 +455,22 @@ def _enforceable_erasures(root: CorpusRoot, key_identity: str | None, config: Pi
         log(f"erasure log: {len(erasures.urls)} URL(s), {len(erasures.domains)} domain(s), "
             f"{len(erasures.values)} value fingerprint(s), {len(erasures.bands)} dedup key(s) kept out")
     return erasures
+
+
+def _warn_on_key_change(root: CorpusRoot, key_identity: str | None, log) -> None:
+    """A set built with another key (or none) than the latest one can only be searched by value with its own
+    key: say so now rather than when an erasure request arrives."""
+    sets = root.index()["sets"]
+    if sets:
+        from corpus.erasure import set_key_id
+
+        latest = set_key_id(root, sets[-1]["id"])
+        if latest != key_identity:
+            def name(k):
+                return "no fingerprint key" if k is None else f"key {k}"
+            log(f"warning: set {sets[-1]['id']} was built with {name(latest)}, this run has {name(key_identity)}: "
+                "erasure requests by value will need each set's own key (corpus forget names the sets it "
+                "cannot search)")
 
 
 def _check_executor_keys(sc, config_json: str, key_identity: str | None, log) -> None:

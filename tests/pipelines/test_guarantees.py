@@ -142,8 +142,11 @@ def test_keyless_runs_refuse_roots_with_erased_values_but_enforce_urls_and_domai
     recrawl.mkdir()
     shutil.copy(files[1], recrawl / "again.warc.gz")
     keyless = PipelineConfig.load(str(_config_file(tmp_path, None)))
-    second = run_pipeline([str(recrawl / "again.warc.gz")], str(root), keyless, spark=spark, log=_quiet,
+    said: list[str] = []
+    second = run_pipeline([str(recrawl / "again.warc.gz")], str(root), keyless, spark=spark, log=said.append,
                           night=NIGHTS[1])
+    assert any(f"set {NIGHTS[0]} was built with key" in line and "this run has no fingerprint key" in line
+               for line in said)
     assert second.stats["outcomes"]["erased_urls"]["dropped"]["erased_domain"] >= 1
     assert all(r["domain"] != domain for r in _rows(Path(second.set_dir), ["domain"]))
 
@@ -168,7 +171,7 @@ def test_keyless_runs_refuse_roots_with_erased_values_but_enforce_urls_and_domai
     assert [s["id"] for s in json.loads((root / "index.json").read_text())["sets"]] == list(NIGHTS[:2])
 
 
-def test_the_key_is_written_nowhere(sample_crawl, tmp_path):
+def test_the_key_is_written_nowhere(tmp_path, capsys, monkeypatch):
     """The README's cluster advice (the key in spark.executorEnv) with Spark's event log on: no file the run or
     forget writes, Spark's event log included, holds the key."""
     import os
@@ -185,18 +188,17 @@ def test_the_key_is_written_nowhere(sample_crawl, tmp_path):
     env = dict(os.environ, CORPUS_PII_KEY=secret, PYSPARK_PYTHON=sys.executable, SPARK_LOCAL_IP="127.0.0.1")
     root = tmp_path / "root"
     run = subprocess.run([sys.executable, "-m", "corpus.cli", "run", "--config", str(config), "--night", NIGHTS[0],
-                          "--output", str(root), "--input", sorted(sample_crawl.files)[0]],
+                          "--output", str(root), "--input", str(_url_warc(tmp_path / "url-page.warc.gz"))],
                          env=env, capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stderr[-3000:]
-    forget = subprocess.run([sys.executable, "-m", "corpus.cli", "forget", "--root", str(root), "--config", str(config),
-                             "--email", "x@example.eu", "--reason", "t"], env=env, capture_output=True, text=True,
-                            timeout=900)
-    assert forget.returncode == 0, forget.stderr[-3000:]
+    monkeypatch.setenv("CORPUS_PII_KEY", secret)  # forget in this process (its Spark session has no event log)
+    code, out, err = _forget(root, config, capsys, "--url", URL_WITH_EMAIL, "--reason", "t")
+    assert code == 0 and out["status"] == "erased"
     written = [p for p in [*root.rglob("*"), *events.rglob("*")] if p.is_file()]
     assert any(p.name == "config.json" for p in written) and any(events.iterdir())
     leaks = [str(p) for p in written if secret.encode() in p.read_bytes()]
     assert not leaks
-    assert secret not in run.stdout + run.stderr + forget.stdout + forget.stderr
+    assert secret not in run.stdout + run.stderr + json.dumps(out) + err
     saved = json.loads(next(p for p in written if p.name == "config.json").read_text())
     assert saved["spark"]["extra_conf"]["spark.executorEnv.CORPUS_PII_KEY"] == "*********(redacted)"
 
@@ -209,7 +211,7 @@ def test_a_night_that_is_not_a_date_is_refused_and_nothing_is_written(night, sam
     assert not (tmp_path / "deep").exists() and not (tmp_path / "x").exists()
 
 
-def test_two_concurrent_runs_on_one_root_publish_once(sample_crawl, tmp_path):
+def test_two_concurrent_runs_on_one_root_publish_once(tmp_path):
     """Two `corpus run` processes started together on one root: one publishes, the other is refused (exit 2,
     naming the holder), and nothing is published twice."""
     import os
@@ -222,7 +224,7 @@ def test_two_concurrent_runs_on_one_root_publish_once(sample_crawl, tmp_path):
     root = tmp_path / "root"
     config = _config_file(tmp_path, None)
     command = [sys.executable, "-m", "corpus.cli", "run", "--config", str(config), "--output", str(root),
-               "--input", sorted(sample_crawl.files)[0]]
+               "--input", str(_url_warc(tmp_path / "one-page.warc.gz"))]
     first = subprocess.Popen(command + ["--night", NIGHTS[0]], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True)
     deadline = time.time() + 120
