@@ -42,7 +42,7 @@ from corpus.shards import SHARD_SCHEMA, shard_bytes
 from corpus.staging import OUTCOME_SCHEMA, table_bytes
 from corpus.stages import Stage
 from corpus.urls import host_of
-from pii.fingerprints import fingerprint
+from pii.fingerprints import fingerprint, normalise_url
 
 ERASURE_LOG = "erasures.jsonl"
 KINDS = ("url", "domain", "email", "phone", "identifier", "name")
@@ -56,10 +56,6 @@ ERASURE_STAGE = "erasure"
 class ErasureRefused(RuntimeError):
     """A request that cannot be honoured as asked (wrong key, sets that cannot be searched): nothing was
     changed and nothing recorded. The CLI exits 2 with this message."""
-
-
-def normalise_url(url: str) -> str:
-    return url.strip().rstrip("/")
 
 
 def normalise_domain(domain: str) -> str:
@@ -286,27 +282,25 @@ def key_string(band: int, key: int) -> str:
 
 
 # -- a set's key ---------------------------------------------------------------------------------------------------
-def set_key_id(root: CorpusRoot, set_id: str) -> str | None:
+def set_key_id(manifest: dict) -> str | None:
     """The identity of the fingerprint key a set was built with (None: built without one)."""
-    manifest = root.store.read_json(root.store.join(root.set_dir(set_id), "manifest.json"))
     return manifest.get("run", {}).get("pii_key_id")
 
 
-def set_has_url_fingerprints(root: CorpusRoot, set_id: str) -> bool:
+def set_has_url_fingerprints(manifest: dict) -> bool:
     """Sets written before URLs were scrubbed publish the raw URL, so a plain comparison finds them."""
-    manifest = root.store.read_json(root.store.join(root.set_dir(set_id), "manifest.json"))
     return any(column["name"] == "url_fingerprint" for column in manifest.get("schema", []))
 
 
 # -- applying ------------------------------------------------------------------------------------------------------
-def _read_table(store, path: str, columns=None) -> pa.Table:
+def read_parquet(store, path: str, columns=None) -> pa.Table:
     return pq.read_table(io.BytesIO(store.read_bytes(path)), columns=columns)
 
 
 def rewrite_shard_file(store, path: str, erased: dict[str, str], config) -> int:
     """Remove the erased documents from one shard file (rewritten whole); rows removed. The set's manifest is
     recomputed from the files afterwards (pipelines/forget.py)."""
-    table = _read_table(store, path)
+    table = read_parquet(store, path)
     gone = pc.is_in(table["doc_id"], value_set=pa.array(sorted(erased)))
     n = pc.sum(gone).as_py() or 0
     if n:
@@ -316,7 +310,7 @@ def rewrite_shard_file(store, path: str, erased: dict[str, str], config) -> int:
 
 def drop_rows(store, path: str, doc_ids: list[str]) -> int:
     """Rewrite an index file (pii_index, dedup_index) without the rows of ``doc_ids``; rows dropped."""
-    table = _read_table(store, path)
+    table = read_parquet(store, path)
     keep = pc.invert(pc.is_in(table["doc_id"], value_set=pa.array(doc_ids)))
     gone = table.num_rows - (pc.sum(keep).as_py() or 0)
     if gone:
@@ -326,7 +320,7 @@ def drop_rows(store, path: str, doc_ids: list[str]) -> int:
 
 def mark_outcomes_erased(store, path: str, erased: dict[str, str]) -> int:
     """Turn the kept outcome rows of erased documents into ``erased`` rows naming their request."""
-    table = _read_table(store, path).cast(OUTCOME_SCHEMA)
+    table = read_parquet(store, path).cast(OUTCOME_SCHEMA)
     hit = pc.and_(pc.is_in(table["doc_id"], value_set=pa.array(sorted(erased))), pc.equal(table["status"], KEPT))
     n = pc.sum(hit).as_py() or 0
     if n:

@@ -90,7 +90,11 @@ def key_id(key: bytes | None) -> str | None:
     return None if key is None else keyed_digest(key, "KEY_CHECK", "eu-corpus fingerprint key")[:16]
 
 
+def normalise_url(url: str) -> str:
+    return url.strip().rstrip("/")
+
+
 def url_fingerprint(key: bytes, url: str) -> str:
     """Keyed fingerprint of a page's original URL, kept in the shards when its published ``url`` had personal
     data replaced, so that ``corpus forget --url`` still finds the page."""
-    return keyed_digest(key, "URL", url.strip().rstrip("/"))
+    return keyed_digest(key, "URL", normalise_url(url))

@@ -206,9 +206,11 @@ class PiiScrubber(Stage):
             return drop
         # the URL is published too: e-mail addresses, numbers and names in its path or query are scrubbed
         # like text; the original URL's keyed fingerprint is kept so an erasure by URL still finds the page
-        url_text = url_for_scrubbing(doc.url)
         url_result = self.scrub_url(doc.url, doc.lang)
-        found = [(doc.text, s) for s in result.spans] + [(url_text, s) for s in url_result.spans]
+        found = [(doc.text, s) for s in result.spans]
+        if url_result.spans:  # (rare: most URLs never reach the recognizers)
+            url_text = url_for_scrubbing(doc.url)
+            found += [(url_text, s) for s in url_result.spans]
         if self._key is not None:
             doc.pii_fingerprints = sorted({fingerprint(self._key, s.type, text[s.start:s.end], doc.lang)
                                            for text, s in found})

@@ -24,8 +24,8 @@ import pyarrow.parquet as pq
 from corpus.config import PipelineConfig
 from corpus.document import ERASED, KEPT
 from corpus.erasure import (ERASURE_STAGE, VALUE_TYPES, ErasurePlan, ErasureRefused, ErasureRequest, append_log, reason_scrubber,
-                            drop_rows, erased_documents, key_string, mark_outcomes_erased, match_key,
-                            new_erasure_id, normalise_domain, normalise_url, read_log, rewrite_shard_file,
+                            drop_rows, erased_documents, read_parquet, key_string, mark_outcomes_erased, match_key,
+                            new_erasure_id, normalise_domain, read_log, rewrite_shard_file,
                             scrub_reason, set_has_url_fingerprints, set_key_id,
                             value_fingerprints)
 from corpus.ledger import CorpusRoot
@@ -33,17 +33,13 @@ from corpus.report import write_report
 from corpus.storage import Store
 from corpus.urls import host_of
 from dedup.index import PublishedIndex
-from pii.fingerprints import fingerprint, key_id, url_fingerprint
-
-
-def _read(store: Store, path: str, columns=None) -> pa.Table:
-    return pq.read_table(io.BytesIO(store.read_bytes(path)), columns=columns)
+from pii.fingerprints import fingerprint, key_id, normalise_url, url_fingerprint
 
 
 # -- per-file task bodies (run on executors; module-level so they pickle by reference) -------------------------
 def _fingerprint_matches(store: Store, wanted: frozenset, item: tuple[str, str]) -> list[tuple[str, str, str]]:
     set_id, path = item
-    table = _read(store, path)
+    table = read_parquet(store, path)
     hits = table.filter(pc.is_in(table["fingerprint"], value_set=pa.array(sorted(wanted))))
     return [(set_id, fp, doc) for fp, doc in zip(hits["fingerprint"].to_pylist(), hits["doc_id"].to_pylist())]
 
@@ -54,7 +50,7 @@ def _url_matches(store: Store, requests: list[tuple[int, str, str, str | None]],
     ``requests``: (index, kind, normalised target, keyed URL fingerprint or None)."""
     set_id, path, has_fingerprints = item
     columns = ["doc_id", "url"] + (["url_fingerprint"] if has_fingerprints else [])
-    table = _read(store, path, columns)
+    table = read_parquet(store, path, columns)
     urls = pc.utf8_rtrim(pc.utf8_trim_whitespace(table["url"].fill_null("")), characters="/")
     out = []
     for index, kind, target, url_fp in requests:
@@ -74,14 +70,14 @@ def _url_matches(store: Store, requests: list[tuple[int, str, str, str | None]],
 
 def _keys_of_documents(store: Store, docs: frozenset, item: tuple[str, str]) -> list[tuple[str, int, int]]:
     _, path = item
-    table = _read(store, path)
+    table = read_parquet(store, path)
     hits = table.filter(pc.is_in(table["doc_id"], value_set=pa.array(sorted(docs))))
     return list(zip(hits["doc_id"].to_pylist(), hits["band"].to_pylist(), hits["key"].to_pylist()))
 
 
 def _documents_with_keys(store: Store, keys: frozenset, item: tuple[str, str]) -> list[tuple[str, str, int, int]]:
     set_id, path = item
-    table = _read(store, path)
+    table = read_parquet(store, path)
     hits = table.filter(pc.is_in(table["key"], value_set=pa.array(sorted({k for _, k in keys}), pa.int64())))
     return [(set_id, d, b, k) for d, b, k in zip(hits["doc_id"].to_pylist(), hits["band"].to_pylist(),
                                                   hits["key"].to_pylist()) if (b, k) in keys]
@@ -122,7 +118,7 @@ def _shard_summary(store: Store, item: tuple[str, str]) -> dict:
 
 def _outcome_counts(store: Store, item: tuple[str, str]) -> tuple[str, dict]:
     set_id, path = item
-    table = _read(store, path, ["status", "stage", "reason"])
+    table = read_parquet(store, path, ["status", "stage", "reason"])
     counts = Counter(zip(table["status"].to_pylist(), table["stage"].to_pylist(), table["reason"].to_pylist()))
     return set_id, {"|".join(k): v for k, v in counts.items()}
 
@@ -134,7 +130,8 @@ class ForgetJob:
         self.spark, self.root, self.store, self.key, self.config, self.log = spark, root, root.store, key, config, log
         self.key_id = key_id(key)
         self.sets = [s["id"] for s in root.index()["sets"]]
-        self.set_keys = {s: set_key_id(root, s) for s in self.sets}
+        self.manifests = {s: self._manifest(s) for s in self.sets}  # read once: each is one GET on S3
+        self.set_keys = {s: set_key_id(m) for s, m in self.manifests.items()}
         self._scrubber = None
 
     @property
@@ -156,9 +153,12 @@ class ForgetJob:
         path = self.store.join(self.root.set_dir(set_id), directory)
         return [self.store.join(path, n) for n in self.store.listdir(path) if n.endswith(".parquet")]
 
+    def _manifest(self, set_id: str) -> dict:
+        return self.store.read_json(self.store.join(self.root.set_dir(set_id), "manifest.json"))
+
     def _shard_files(self, set_id: str) -> list[str]:
-        manifest = self.store.read_json(self.store.join(self.root.set_dir(set_id), "manifest.json"))
-        return [self.store.join(self.root.set_dir(set_id), *f["path"].split("/")) for f in manifest["files"]]
+        files = self.manifests[set_id]["files"]
+        return [self.store.join(self.root.set_dir(set_id), *f["path"].split("/")) for f in files]
 
     # -- which sets a request can search --------------------------------------------------------------------------
     def searchable(self, request: ErasureRequest) -> tuple[list[str], list[str]]:
@@ -168,7 +168,7 @@ class ForgetJob:
         if request.kind == "url" and not self._url_may_be_scrubbed(request.value):
             return list(self.sets), []  # the published url column holds such a URL as it is
         ok = [s for s in self.sets if self.key_id is not None and self.set_keys[s] == self.key_id
-              or request.kind == "url" and not set_has_url_fingerprints(self.root, s)]
+              or request.kind == "url" and not set_has_url_fingerprints(self.manifests[s])]
         return ok, [s for s in self.sets if s not in ok]
 
     def _url_may_be_scrubbed(self, url: str) -> bool:
@@ -245,7 +245,8 @@ class ForgetJob:
                 url_requests.append((i, "domain", normalise_domain(request.value), None))
         if url_requests:
             url_sets = sorted({s for i, *_ in url_requests for s in plans[i].searched_sets})
-            files = [(s, f, set_has_url_fingerprints(self.root, s)) for s in url_sets for f in self._shard_files(s)]
+            files = [(s, f, set_has_url_fingerprints(self.manifests[s]))
+                     for s in url_sets for f in self._shard_files(s)]
             for rows in self._map(files, partial(_url_matches, self.store, url_requests)):
                 for i, set_id, doc in rows:
                     if set_id in plans[i].searched_sets:
@@ -341,7 +342,7 @@ class ForgetJob:
         """Manifest, stats, report and index entry of a rewritten set, recomputed from its files (so they agree
         even after an interrupted erasure)."""
         store, set_dir = self.store, self.root.set_dir(set_id)
-        manifest = store.read_json(store.join(set_dir, "manifest.json"))
+        manifest = self._manifest(set_id)
         stats = store.read_json(store.join(set_dir, "stats.json"))
         summaries = self._map([(set_id, p) for p in self._shard_files(set_id)], partial(_shard_summary, store))
         outcome_counts = Counter()
@@ -390,4 +391,5 @@ class ForgetJob:
         store.write_json(store.join(set_dir, "stats.json"), stats)
         write_report(store, store.join(set_dir, "report.html"), stats, manifest)
         store.write_json(store.join(set_dir, "manifest.json"), manifest)  # last, as at publication
+        self.manifests[set_id] = manifest
         self.root.add_to_index(set_id, manifest)

@@ -464,7 +464,7 @@ def _warn_on_key_change(root: CorpusRoot, key_identity: str | None, log) -> None
     if sets:
         from corpus.erasure import set_key_id
 
-        latest = set_key_id(root, sets[-1]["id"])
+        latest = set_key_id(root.store.read_json(root.store.join(root.set_dir(sets[-1]["id"]), "manifest.json")))
         if latest != key_identity:
             def name(k):
                 return "no fingerprint key" if k is None else f"key {k}"
