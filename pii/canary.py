@@ -77,12 +77,9 @@ def valid_identifier(module: str, template: str) -> str:
     raise ValueError(f"no check characters make {template} valid for {module}")
 
 
-#: per language, the sentence a person's name is planted in (one per gender where a title agrees with it).
-#: Where names are found by the fallback of pii/names.py (21 languages by default), a name-field label of the
-#: language, one of its cues, with the name last and a full stop after it; where a spaCy pipeline finds them
-#: (fr, en, cs by default), a title and a role around the name: of the wordings tried, those with which the
-#: small pipelines found the most names whole (200 names of 100 seeds: en 200, fr 200, cs 199), and which
-#: the fallback handles too (the title is one of its cues)
+#: per language, the sentence a person's name is planted in (one per gender where a title agrees with it): a
+#: name-field label or a title of the language, both cues of the rules in pii/names.py, so that the canary checks
+#: the whole chain (tagger, rules, whole-name growth, replacement) on a wording every configuration must handle
 NAME_TEMPLATES: dict[str, str | dict[str, str]] = {
     "bg": "Лице за контакт – име: {name}.",
     "hr": "Osoba za kontakt – ime: {name}.",

