@@ -46,6 +46,10 @@ def load_key(config: PiiConfig) -> bytes | None:
 def normalise(value_type: str, value: str, lang: str | None = None) -> str:
     value = unicodedata.normalize("NFKC", value).strip()
     if value_type == "EMAIL":
+        if "@" not in value or " " in value:  # written to fool harvesters: "max (at) example (dot) de"
+            from pii.obfuscated import deobfuscate
+
+            value = deobfuscate(value, lang) or value
         return value.lower()
     if value_type == "PHONE":
         return _e164(value, lang) or re.sub(r"\D", "", value)

@@ -171,6 +171,23 @@ def fallback_names(text: str, lang: str) -> list[NameSpan]:
     return found
 
 
+def name_methods(ner_models: dict[str, str], tagger_dir: str | None = None) -> dict[str, str]:
+    """Per language, what finds person names under this configuration (as NameFinder.method says), without
+    loading any model: recorded in each set's manifest, so that trainers can tell how a shard was scrubbed."""
+    import importlib.util
+
+    from corpus.config import EU_LANGUAGES
+    from pii.tagger import MODEL_DIR, model_info
+
+    info = model_info(Path(tagger_dir) if tagger_dir else MODEL_DIR)
+    methods = {}
+    for lang in EU_LANGUAGES:
+        model = ner_models.get(lang)
+        ner = f"+ner:{model}" if model and importlib.util.find_spec(model) is not None else ""
+        methods[lang] = f"crf:{info.name}@{info.version}{ner}+rules"
+    return methods
+
+
 class NameFinder:
     """One per worker: the tagger loads once, NER pipelines on first use of their language."""
 

@@ -16,6 +16,7 @@ from corpus.document import Document, Drop
 from corpus.stages import Stage
 from pii.engine import domain_recognizers
 from pii.fingerprints import fingerprint, url_fingerprint
+from pii.obfuscated import AT_MARKER_PATTERN
 from pii.identifiers import country_of_url
 
 #: Presidio entity -> the short type name used in placeholders, counts and reports.
@@ -95,13 +96,12 @@ _URL_SEPARATORS_AS_LINES = str.maketrans({c: "\n" for c in "/?&=#;"})
 _SIX_DIGITS = re.compile(r"\d(?:[ .()+\-]*\d){5}|\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}|://\[")  # ... and IP hosts
 
 
-#: what at least one pattern recognizer needs before it can find anything: six digits (maybe with separators and a
-#: letter between: phones, cards, IBANs, identifiers, "1X23456X"), an IPv4 or IPv6 address, an "@" or a written-out
-#: one, a codice fiscale's letters then digits, a VAT number's country prefix then a digit
+#: what at least one pattern recognizer needs before it can find anything
 ANALYSIS_TRIGGER = re.compile(
-    r"\d(?:[\s.()+\-/]{0,3}[A-Za-z]?\d){5}|\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}|[0-9A-Fa-f]{0,4}::?[0-9A-Fa-f]{1,4}:"
-    r"|@|[(\[{<]\s*(?i:at|ät|a)\s*[)\]}>]|(?i:\bat\b|arroba|chiocciola|kukac|zavináč|małpa|snabel|παπάκι|маймунка|afna|arond|\beta\b|\bet\b|apenstaartje|klammeraffe)"
-    r"|[A-Z]{6}\d\d|\b[A-Z]{2}\s?[-:.]?\s?[0-9U]")
+    r"\d(?:[\s.()+\-/]{0,3}[A-Za-z]?\d){4}"  # five digits: phones, cards, IBANs, identifiers, "1X23456X", "14 020"
+    r"|\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}|(?<![\w:])[0-9A-Fa-f]{0,4}::|[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:"  # IPs
+    rf"|{AT_MARKER_PATTERN}"  # "@", or an at-word of any language, plain or bracketed (pii/obfuscated.py)
+    r"|[A-Z]{6}\d\d|\b[A-Z]{2}\s?[-:.]?\s?[0-9U]|\b\d{1,7}[MGAPLHBZ]\b")  # codice fiscale, VAT, Maltese ID
 #: characters around a trigger that the recognizers see: the longest values (a 64-character e-mail local part, a
 #: 34-character IBAN) and the context words Presidio looks for before a value fit inside with room to spare
 ANALYSIS_CONTEXT = 160
@@ -166,17 +166,7 @@ class PiiScrubber(Stage):
             self.setup()
             self._ready = True
         language = lang if lang in self.languages else "en"
-        extra = domain_recognizers(language, country_of_url(url))
-        # only entities some recognizer of this language (or domain) finds: Presidio warns on the others
-        supported = self._supported(language) | {e for r in extra for e in r.supported_entities}
-        findings = []
-        entities = [e for e in self.config.entities if e in supported]
-        for a, b in analysis_windows(text):  # most of a page holds nothing a pattern could match
-            for result in self._analyzer.analyze(text=text[a:b], language=language, entities=entities,
-                                                 score_threshold=self.config.score_threshold,
-                                                 ad_hoc_recognizers=extra or None):
-                result.start, result.end = result.start + a, result.end + a
-                findings.append(result)
+        findings = self.pattern_findings(text, language, url)
         # a bare run of digits with no phone word near it is more likely an order or customer number
         findings = [r for r in findings if not (r.entity_type == "PHONE_NUMBER" and text[r.start:r.end].isdigit()
                                                  and r.score < BARE_DIGITS_PHONE_SCORE)
@@ -187,6 +177,25 @@ class PiiScrubber(Stage):
         spans = [PiiSpan(TYPE_NAMES.get(r.entity_type, r.entity_type), r.start, r.end, recognizer_of(r))
                  for r in resolve_overlaps(findings)]
         return self.replace(text, spans)
+
+    def pattern_findings(self, text: str, language: str, url: str = "", whole_text: bool = False) -> list:
+        """Presidio's findings (pattern and validator recognizers) in ``text``: on the windows around triggers
+        (``analysis_windows``), or on the whole text, which finds the same at several times the cost."""
+        if not self._ready:
+            self.setup()
+            self._ready = True
+        extra = domain_recognizers(language, country_of_url(url))
+        # only entities some recognizer of this language (or domain) finds: Presidio warns on the others
+        supported = self._supported(language) | {e for r in extra for e in r.supported_entities}
+        entities = [e for e in self.config.entities if e in supported]
+        findings = []
+        for a, b in [(0, len(text))] if whole_text else analysis_windows(text):
+            for result in self._analyzer.analyze(text=text[a:b], language=language, entities=entities,
+                                                 score_threshold=self.config.score_threshold,
+                                                 ad_hoc_recognizers=extra or None):
+                result.start, result.end = result.start + a, result.end + a
+                findings.append(result)
+        return findings
 
     def replace(self, text: str, spans: list[PiiSpan]) -> ScrubResult:
         """``text`` with each span replaced by its placeholder, except types the policy keeps."""

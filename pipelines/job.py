@@ -39,6 +39,7 @@ from corpus.ledger import CorpusRoot, LedgerEntry, validate_night
 from corpus.lock import RootLock
 from corpus.progress import InputProgress
 from corpus.provenance import provenance
+from pii.names import name_methods
 from corpus.report import build_stats, write_report
 from corpus.shards import SHARD_SCHEMA, ShardFile, build_manifest, shard_path, write_shard
 from corpus.staging import DOC_SCHEMA, OUTCOME_SCHEMA, input_dir, is_done, read_done, table_bytes
@@ -359,7 +360,8 @@ def _run_locked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, spa
 
         run_info = {"run_id": run_id, "set_id": set_id, "version": __version__,
                     "created": datetime.now(timezone.utc).isoformat(), "inputs": len(set_inputs),
-                    "master": sc.master, "pii_key_id": key_identity}
+                    "master": sc.master, "pii_key_id": key_identity,
+                    "pii_name_methods": name_methods(config.pii.ner_models, config.pii.name_tagger)}
         stats = build_stats(outcome_counts, stage_stats, totals, timings, time.time() - started, run_info, pii, mixed)
         stats["inputs"] = inputs_info
         stats["pii_canary"] = canary

@@ -159,3 +159,16 @@ def test_a_configured_spacy_pipeline_adds_to_the_tagger_and_a_missing_one_is_nam
     assert kinds["crf"]["licence"] == "CC-BY-SA-4.0" and kinds["spacy"]["licence"]
     text = "il pleut depuis ce matin et le train est en retard. " * 10 + "Hier, Marie Dupont est arrivée."
     assert "Marie Dupont" in {text[s.start:s.end] for s in finder.find(text, "fr")}
+
+
+@pytest.mark.parametrize("lang", ["de", "en", "fi", "el", "pl"])
+def test_tagging_windows_decide_as_whole_lines(lang, monkeypatch):
+    """Only words around capitalised words are tagged; on real-looking prose the decisions are those of whole lines."""
+    from corpus.sample.generate import load_texts
+    import pii.tagger
+
+    tagger = SCRUBBER._names.tagger if SCRUBBER._ready else NameTagger()
+    text = " ".join(load_texts(lang)["sentences"]) + " " + NAME_IN_EVERY_LANGUAGE[lang][0]
+    windowed = tagger.spans(text, lang)
+    monkeypatch.setattr(pii.tagger, "WINDOW", 10**6)
+    assert tagger.spans(text, lang) == windowed

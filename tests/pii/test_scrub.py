@@ -79,15 +79,19 @@ def test_property_planted_values_never_survive(sentences, kinds, rng):
     assert all(0 <= s.start < s.end <= len(text) for s in spans)
 
 
-def test_tokenizer_vocabulary_is_rebuilt_so_memory_stays_bounded():
+def test_memory_stays_bounded_over_a_night_of_new_words():
+    """Workers live for a whole night of pages: neither the analyzer nor the name tagger keeps every word seen."""
     scrubber = PiiScrubber(PiiConfig())
-    scrubber.scrub("warm up", "de")
+    scrubber.scrub("warm up 0301234567 anna@example.de", "de")
     engine = scrubber._analyzer.nlp_engine
-    engine.REBUILD_AFTER = 3
-    first = engine.nlp["de"]
-    for i in range(4):
-        assert scrubber.scrub(f"Schreiben Sie an anna{i}@example.de", "de").counts == {"EMAIL": 1}
-    assert engine.nlp["de"] is not first and engine.documents["de"] <= 3
+    vocabulary = len(engine.nlp["de"].vocab)
+    features = scrubber._names.tagger.features
+    features._cache.clear()
+    for i in range(50):
+        text = f"Schreiben Sie an anna{i}@example.de, Wort{i}x und Zeug{i}y, Telefon 030 1234{i:03d}."
+        assert scrubber.scrub(text, "de").counts.get("EMAIL") == 1
+    assert len(engine.nlp["de"].vocab) == vocabulary  # no spaCy Doc is built: no vocabulary growth
+    assert 0 < len(features._cache) <= features.MAX_CACHED
 
 
 def test_policy_keeps_a_type_with_a_flag_and_masks_the_rest():
@@ -123,3 +127,31 @@ def test_international_number_is_a_phone_not_a_payment_card():
     # 49177991234567 passes Luhn; after "+" it is a German number
     result = PiiScrubber(PiiConfig()).scrub("Mailbox: +49177991234567", "de")
     assert [s.type for s in result.spans] == ["PHONE"]
+
+
+#: values of every kind the pattern recognizers look for, some with their context word, and look-alikes
+_VALUES = ["jane.doe@example.org", "Tel.: +49 30 901820", "Tel.: 030 901820", "DE89 3704 0044 0532 0130 00",
+           "4111 1111 1111 1111", "192.168.10.7", "2001:db8::ff00:42:8329", "PESEL 44051401359",
+           "codice fiscale RSSMRA85T10A562S", "VAT FR40303265045", "BSN 111222333", "ATU13585627",
+           "ISBN 978-3-16-148410-0", "1.299,00 €", "12.05.2024", "v2.14.3", "Order 4711-2024-0815"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(load_texts("de")["sentences"][:8]), st.sampled_from(_VALUES),
+                          st.text(alphabet="ab 0123456789.-:@\n", max_size=30)), min_size=1, max_size=12),
+       st.sampled_from(["de", "en", "fr", "it", "pl", "nl"]))
+def test_property_windows_find_what_the_whole_text_finds(pieces, lang):
+    """The recognizers run only on windows around triggers; they must find exactly what they find on the
+    whole text (same types, same offsets, same scores)."""
+    text = " ".join(pieces)
+    key = lambda rs: sorted((r.entity_type, r.start, r.end, round(r.score, 6)) for r in rs)  # noqa: E731
+    assert key(SCRUBBER.pattern_findings(text, lang)) == key(SCRUBBER.pattern_findings(text, lang, whole_text=True))
+
+
+def test_a_page_without_triggers_is_not_analysed_at_all():
+    from pii.scrub import analysis_windows
+
+    assert analysis_windows("Ein ganz gewöhnlicher Satz ohne Nummern, am 3. Mai 2024 geschrieben.") == []
+    text = "Bla bla. " * 50 + "Mail me: jane@example.org. " + "Bla bla. " * 50
+    [(a, b)] = analysis_windows(text)
+    assert text[a:b].count("jane@example.org") == 1 and b - a < 400 < len(text)
