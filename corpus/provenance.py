@@ -46,11 +46,16 @@ def name_models(pii_config: dict) -> list[dict]:
                "sha256": _file_sha256(str(folder / "model.crfsuite")),
                "quality": json.loads(metrics_file.read_text("utf-8")) if metrics_file.exists() else None}]
     for lang, pipeline in sorted((pii_config.get("ner_models") or {}).items()):
-        try:
-            meta = metadata.metadata(pipeline)
-            licence, version = meta.get("License") or "?", meta.get("Version")
-        except metadata.PackageNotFoundError:
-            licence, version = "not installed (not used)", None
+        saved = Path(pipeline) / "meta.json"
+        if saved.exists():  # a pipeline saved to a folder
+            meta = json.loads(saved.read_text("utf-8"))
+            licence, version = meta.get("license") or "?", meta.get("version")
+        else:
+            try:
+                meta = metadata.metadata(pipeline)
+                licence, version = meta.get("License") or "?", meta.get("Version")
+            except metadata.PackageNotFoundError:
+                licence, version = "not installed (not used)", None
         models.append({"model": f"{pipeline}@{version}", "kind": "spacy", "languages": lang, "licence": licence,
                        "sources": [], "sha256": None, "quality": None})
     return models

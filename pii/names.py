@@ -171,11 +171,21 @@ def fallback_names(text: str, lang: str) -> list[NameSpan]:
     return found
 
 
+def spacy_pipeline_installed(model: str) -> bool:
+    """A pipeline package that imports, or a folder a spaCy pipeline was saved to."""
+    import importlib.util
+
+    if Path(model).is_dir():
+        return (Path(model) / "meta.json").exists()
+    try:
+        return importlib.util.find_spec(model) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def name_methods(ner_models: dict[str, str], tagger_dir: str | None = None) -> dict[str, str]:
     """Per language, what finds person names under this configuration (as NameFinder.method says), without
     loading any model: recorded in each set's manifest, so that trainers can tell how a shard was scrubbed."""
-    import importlib.util
-
     from corpus.config import EU_LANGUAGES
     from pii.tagger import MODEL_DIR, model_info
 
@@ -183,7 +193,7 @@ def name_methods(ner_models: dict[str, str], tagger_dir: str | None = None) -> d
     methods = {}
     for lang in EU_LANGUAGES:
         model = ner_models.get(lang)
-        ner = f"+ner:{model}" if model and importlib.util.find_spec(model) is not None else ""
+        ner = f"+ner:{model}" if model and spacy_pipeline_installed(model) else ""
         methods[lang] = f"crf:{info.name}@{info.version}{ner}+rules"
     return methods
 

@@ -39,7 +39,7 @@ class PiiSpan:
     type: str
     start: int
     end: int
-    recognizer: str = ""  # which recognizer found it (Presidio's name, a stdnum module, ner:<model>, fallback)
+    recognizer: str = ""  # what found it: a Presidio recognizer, a stdnum module, crf:<model>, rule:<rule>, ner:<model>
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,7 +219,7 @@ class PiiScrubber(Stage):
         return self.replace(decoded, self.scrub(view, lang, url).spans)
 
     def name_method(self, lang: str) -> str:
-        """How person names are found in ``lang``: "ner:<pipeline>" or "fallback"."""
+        """How person names are found in ``lang``: "crf:<model>@<version>[+ner:<pipeline>]+rules"."""
         if not self._ready:
             self.setup()
             self._ready = True

