@@ -116,6 +116,7 @@ def render_compliance(report: dict) -> str:
                 for s in report["sets"]]
     provenance_rows = [[s["id"], p["code_version"], (p["inputs_sha256"] or "")[:16], p["config_sha256"][:16],
                         f"{p['models']['langid']['file']} {p['models']['langid']['sha256'][:12]}",
+                        "; ".join(f"{m['model']} ({m['licence']})" for m in p["models"].get("names", [])) or "-",
                         ", ".join(f"{k} {v}" for k, v in p["libraries"].items() if v)]
                        for s in report["sets"] if (p := s["provenance"])]
     erasure_rows = [[x["erasure_id"], x["when"][:19], x["kind"], x["reason"], x["status"], x["matched"],
@@ -165,7 +166,8 @@ hashes and versions only: no personal value, no document text.</p>
           "sets not searched"], erasure_rows)
  if erasure_rows else "<p><em>none</em></p>"}
 <h2>What each run was made with</h2>
-{_table(["set", "code", "input list sha256", "config sha256", "language-ID model", "libraries"], provenance_rows)}
+{_table(["set", "code", "input list sha256", "config sha256", "language-ID model", "name models (licence)",
+          "libraries"], provenance_rows)}
 </body></html>
 """
 

@@ -194,6 +194,9 @@ def test_compliance_report_across_runs_has_no_personal_data_and_escapes_markup(t
     for value in (PESEL, steuer_id, "Müller", "Wiśniewska"):  # in every language, not only English
         assert value not in log and value not in page and value not in json.dumps(report, ensure_ascii=False)
     assert PLANTED_REQUESTER not in page and "<script>" not in page and "&lt;script&gt;" in page
+    # which models found names, under which licence, in every run
+    assert all(s["provenance"]["models"]["names"][0]["licence"] == "CC-BY-SA-4.0" for s in report["sets"])
+    assert "eu-names-crf@" in page and "CC-BY-SA-4.0" in page
     # what a compliance officer sees: rendered by a real browser, nothing injected runs, no value shows
     browser = sh.which("chromium") or sh.which("chromium-browser")
     if browser is None:
