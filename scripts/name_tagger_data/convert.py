@@ -319,7 +319,6 @@ def read_enp(text, note):
             is_pending = False
         if len(words) > 1:
             note['token containing spaces split into pieces'] += 1
-        p = tag[0]
         items = []
         for i, w in enumerate(words):
             if tag == 'O':
