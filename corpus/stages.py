@@ -71,10 +71,14 @@ class Stage:
     # -- machinery ---------------------------------------------------------------------------------------
     _ready = False
 
-    def __call__(self, doc: Document) -> Document | Drop:
+    def ensure_ready(self) -> None:
+        """setup() once: before the first document, or before a stage's own entry points are called directly."""
         if not self._ready:
             self.setup()
             self._ready = True
+
+    def __call__(self, doc: Document) -> Document | Drop:
+        self.ensure_ready()
         return self.process(doc)
 
 

@@ -193,9 +193,13 @@ def name_methods(ner_models: dict[str, str], tagger_dir: str | None = None) -> d
     methods = {}
     for lang in EU_LANGUAGES:
         model = ner_models.get(lang)
-        ner = f"+ner:{model}" if model and spacy_pipeline_installed(model) else ""
-        methods[lang] = f"crf:{info.name}@{info.version}{ner}+rules"
+        methods[lang] = _method(f"crf:{info.name}@{info.version}",
+                                model if model and spacy_pipeline_installed(model) else None)
     return methods
+
+
+def _method(tagger: str, ner_model: str | None) -> str:
+    return f"{tagger}+ner:{ner_model}+rules" if ner_model else f"{tagger}+rules"
 
 
 class NameFinder:
@@ -214,22 +218,7 @@ class NameFinder:
 
     def method(self, lang: str) -> str:
         """What finds names in ``lang``: "crf:<model>@<version>+rules", with "+ner:<pipeline>" where one runs."""
-        ner = f"+ner:{self.ner_models[lang]}" if self._pipeline(lang) is not None else ""
-        return f"{self.tagger_method}{ner}+rules"
-
-    def models(self) -> list[dict]:
-        """Every model that may find names, with its licence and data sources (provenance of stats and reports)."""
-        info = self.tagger.info
-        out = [{"model": f"{info.name}@{info.version}", "kind": "crf", "languages": "all", "licence": info.licence,
-                "sources": list(info.sources)}]
-        for lang, model in sorted(self.ner_models.items()):
-            nlp = self._pipeline(lang)
-            if nlp is not None:
-                meta = nlp.meta
-                out.append({"model": f"{model}@{meta.get('version', '?')}", "kind": "spacy", "languages": lang,
-                            "licence": meta.get("license", "?"), "sources": [s.get("name", "?") for s in
-                                                                              meta.get("sources", [])]})
-        return out
+        return _method(self.tagger_method, self.ner_models[lang] if self._pipeline(lang) is not None else None)
 
     def _pipeline(self, lang: str):
         if lang not in self._nlp:

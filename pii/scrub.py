@@ -162,9 +162,7 @@ class PiiScrubber(Stage):
     def scrub(self, text: str, lang: str | None, url: str = "") -> ScrubResult:
         """Scrub ``text``; the page's language and its domain's country choose the phone regions and the
         national identifiers looked for."""
-        if not self._ready:
-            self.setup()
-            self._ready = True
+        self.ensure_ready()
         language = lang if lang in self.languages else "en"
         findings = self.pattern_findings(text, language, url)
         # a bare run of digits with no phone word near it is more likely an order or customer number
@@ -181,9 +179,7 @@ class PiiScrubber(Stage):
     def pattern_findings(self, text: str, language: str, url: str = "", whole_text: bool = False) -> list:
         """Presidio's findings (pattern and validator recognizers) in ``text``: on the windows around triggers
         (``analysis_windows``), or on the whole text, which finds the same at several times the cost."""
-        if not self._ready:
-            self.setup()
-            self._ready = True
+        self.ensure_ready()
         extra = domain_recognizers(language, country_of_url(url))
         # only entities some recognizer of this language (or domain) finds: Presidio warns on the others
         supported = self._supported(language) | {e for r in extra for e in r.supported_entities}
@@ -220,9 +216,7 @@ class PiiScrubber(Stage):
 
     def name_method(self, lang: str) -> str:
         """How person names are found in ``lang``: "crf:<model>@<version>[+ner:<pipeline>]+rules"."""
-        if not self._ready:
-            self.setup()
-            self._ready = True
+        self.ensure_ready()
         return self._names.method(lang)
 
     def _supported(self, language: str) -> set[str]:

@@ -158,7 +158,9 @@ def test_a_configured_spacy_pipeline_adds_to_the_tagger_and_a_missing_one_is_nam
     finder = NameFinder({"de": "de_core_news_lg_not_installed", "fr": spacy_person_pipeline})
     assert "+ner:" not in finder.method("de")
     assert finder.method("fr").endswith(f"+ner:{spacy_person_pipeline}+rules")
-    kinds = {m["kind"]: m for m in finder.models()}
+    from corpus.provenance import name_models
+
+    kinds = {m["kind"]: m for m in name_models({"ner_models": finder.ner_models})}
     assert kinds["crf"]["licence"] == "CC-BY-SA-4.0" and kinds["spacy"]["licence"] == "Apache-2.0"
     # only windows around capitalised runs reach the pipeline; what it finds is masked
     text = "il pleut depuis ce matin et le train est en retard. " * 10 + "Hier, Marie Dupont est arrivée."
