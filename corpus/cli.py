@@ -199,7 +199,7 @@ def cmd_forget(args: argparse.Namespace) -> int:
     except (ValueError, OSError) as error:
         _log(f"error: {error}")
         return EXIT_USAGE
-    root = CorpusRoot(args.root, config.remote.s3_endpoint_url)
+    root = CorpusRoot(args.root, config.remote.options())
     if not root.store.exists(root.index_path):
         _log(f"error: {args.root} has no index.json: not a corpus root with published sets")
         return EXIT_USAGE
@@ -253,7 +253,7 @@ def cmd_compliance(args: argparse.Namespace) -> int:
     from corpus.ledger import CorpusRoot
 
     config = PipelineConfig.load(args.config)
-    root = CorpusRoot(args.root, config.remote.s3_endpoint_url)
+    root = CorpusRoot(args.root, config.remote.options())
     if not root.store.exists(root.index_path):
         _log(f"error: {args.root} has no index.json: not a corpus root with published sets")
         return EXIT_USAGE

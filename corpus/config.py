@@ -32,12 +32,26 @@ class RemoteConfig(_Section):
     max_backoff_seconds: float = 30.0
     start_jitter_seconds: float = 2.0  # each task waits up to this long before its first request
     timeout_seconds: float = 60.0
+    # S3 and S3-compatible stores, for inputs and outputs alike. Credentials are never in this file: boto's
+    # usual chain finds them (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY in the environment, or a profile)
     s3_endpoint_url: str | None = None  # an S3-compatible store (MinIO, ...); None: AWS
+    s3_profile: str | None = None  # a named profile of ~/.aws/credentials; None: the environment's chain
+    s3_region: str | None = None  # None: the profile's or the environment's (AWS_DEFAULT_REGION)
+    s3_path_style: bool = False  # http://host/bucket/key addressing, as MinIO and most on-premise stores want
+    s3_create_bucket: bool = False  # create the output bucket when it does not exist (MinIO in docker-compose)
 
     def options(self):
         from corpus.inputs import RemoteOptions
 
         return RemoteOptions(**self.model_dump())
+
+
+class InputsConfig(_Section):
+    """What happens to an input that cannot be read (after the retries of [remote])."""
+
+    # it fails alone: recorded in the ledger as failed, the night publishes everything else, and the next
+    # nights retry it first; after this many nights of failure it is reported as abandoned and left alone
+    retry_failed_nights: int = 3
 
 
 class IngestConfig(_Section):
@@ -224,6 +238,7 @@ class LockConfig(_Section):
 
 class PipelineConfig(_Section):
     remote: RemoteConfig = RemoteConfig()
+    inputs: InputsConfig = InputsConfig()
     ingest: IngestConfig = IngestConfig()
     optout: OptOutConfig = OptOutConfig()
     extract: ExtractConfig = ExtractConfig()

@@ -39,6 +39,10 @@ class RemoteOptions:
     start_jitter_seconds: float = 0.0  # random delay before a task's first request (spreads a cluster's start)
     timeout_seconds: float = 60.0
     s3_endpoint_url: str | None = None  # e.g. a MinIO or other S3-compatible store
+    s3_profile: str | None = None  # a named profile (~/.aws/credentials); None: the environment's chain
+    s3_region: str | None = None
+    s3_path_style: bool = False  # path-style addressing (MinIO, on-premise stores)
+    s3_create_bucket: bool = False  # an output bucket that does not exist is created (corpus.storage)
 
 
 # -- resolving -------------------------------------------------------------------------------------------
@@ -94,10 +98,14 @@ def s3_filesystem(options: RemoteOptions = RemoteOptions()):
     import s3fs
 
     client_kwargs = {"endpoint_url": options.s3_endpoint_url} if options.s3_endpoint_url else {}
+    if options.s3_region:
+        client_kwargs["region_name"] = options.s3_region
+    config_kwargs = {"retries": {"max_attempts": options.retries, "mode": "adaptive"},
+                     "connect_timeout": options.timeout_seconds, "read_timeout": options.timeout_seconds}
+    if options.s3_path_style:
+        config_kwargs["s3"] = {"addressing_style": "path"}
     return s3fs.S3FileSystem(
-        client_kwargs=client_kwargs,
-        config_kwargs={"retries": {"max_attempts": options.retries, "mode": "adaptive"},
-                       "connect_timeout": options.timeout_seconds, "read_timeout": options.timeout_seconds},
+        profile=options.s3_profile, client_kwargs=client_kwargs, config_kwargs=config_kwargs,
         skip_instance_cache=True,
     )
 

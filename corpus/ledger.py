@@ -72,8 +72,8 @@ class LedgerEntry:
 class CorpusRoot:
     """A corpus root on local disk or under an ``s3://`` prefix."""
 
-    def __init__(self, url: str, s3_endpoint_url: str | None = None):
-        self.store = Store(url, s3_endpoint_url)
+    def __init__(self, url: str, s3=None):
+        self.store = Store(url, s3)  # s3: [remote]'s RemoteOptions, or an endpoint URL
         self.path = self.store.url(self.store.root)
         join, root = self.store.join, self.store.root
         self.index_path = join(root, "index.json")

@@ -15,24 +15,44 @@ import uuid
 import fsspec
 
 
-def _filesystem(url: str, s3_endpoint_url: str | None = None):
-    if url.startswith("s3://"):
-        from corpus.inputs import RemoteOptions, s3_filesystem
+def s3_options(s3: "RemoteOptions | str | None"):
+    """The S3 settings of a store: [remote]'s options, or only an endpoint URL (None: AWS defaults)."""
+    from corpus.inputs import RemoteOptions
 
-        return s3_filesystem(RemoteOptions(s3_endpoint_url=s3_endpoint_url)), url[len("s3://"):].rstrip("/")
+    return s3 if isinstance(s3, RemoteOptions) else RemoteOptions(s3_endpoint_url=s3)
+
+
+def _filesystem(url: str, s3):
+    if url.startswith("s3://"):
+        from corpus.inputs import s3_filesystem
+
+        return s3_filesystem(s3), url[len("s3://"):].rstrip("/")
     return fsspec.filesystem("file"), os.path.abspath(url)
 
 
 class Store:
-    """Paths are plain strings inside the store; ``url(path)`` gives what other processes can open."""
+    """Paths are plain strings inside the store; ``url(path)`` gives what other processes can open. ``s3``:
+    the S3 options (endpoint, profile, region, path-style addressing), or just an endpoint URL."""
 
-    def __init__(self, url: str, s3_endpoint_url: str | None = None):
+    def __init__(self, url: str, s3: "RemoteOptions | str | None" = None):
         self.is_local = not url.startswith("s3://")
-        self.s3_endpoint_url = s3_endpoint_url
-        self.fs, self.root = _filesystem(url, s3_endpoint_url)
+        self.s3 = s3_options(s3)
+        self.s3_endpoint_url = self.s3.s3_endpoint_url
+        self.fs, self.root = _filesystem(url, self.s3)
 
-    def __reduce__(self):  # travels to Spark executors as its URL, the filesystem is rebuilt there
-        return (Store, (self.url(self.root), self.s3_endpoint_url))
+    def __reduce__(self):  # travels to Spark executors as its URL and options, the filesystem is rebuilt there
+        return (Store, (self.url(self.root), self.s3))
+
+    def ensure_bucket(self) -> bool:
+        """Create the root's bucket when it does not exist (``s3_create_bucket``, e.g. a fresh MinIO); True
+        when it was created. Never on AWS by default: a bucket is an account-level decision there."""
+        if self.is_local or not self.s3.s3_create_bucket:
+            return False
+        bucket = self.root.split("/", 1)[0]
+        if self.fs.exists(bucket):
+            return False
+        self.fs.mkdir(bucket)
+        return True
 
     def join(self, *parts: str) -> str:
         return (os.path.join if self.is_local else posixpath.join)(*parts)

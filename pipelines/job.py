@@ -212,7 +212,7 @@ def run_pipeline(inputs: list[str], output: str, config: PipelineConfig, spark: 
     the root's lock throughout: a second writer is refused (RootLocked), a stale lock broken only when asked."""
     if night is not None:
         validate_night(night)
-    root = CorpusRoot(output, config.remote.s3_endpoint_url)
+    root = CorpusRoot(output, config.remote.options())
     with RootLock.for_config(root, config, "run", log).acquire(break_stale=break_lock):
         return _run_locked(inputs, root.open(), config, spark, log, night)
 
