@@ -13,7 +13,7 @@ from collections import Counter
 from datetime import datetime, timezone
 
 from corpus.ledger import CorpusRoot
-from corpus.report import OPTOUT_LABELS, _bars, _table
+from corpus.report import OPTOUT_LABELS, TABLE_CSS, _bars, _table
 
 
 def build_compliance(root: CorpusRoot) -> dict:
@@ -129,10 +129,8 @@ def render_compliance(report: dict) -> str:
 <html lang="en"><head><meta charset="utf-8"><title>eu-corpus compliance report</title>
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
 <style>
-body {{ font-family: system-ui, sans-serif; margin: 2rem; max-width: 1100px; color: #222; }}
-table {{ border-collapse: collapse; margin: 0.5rem 0 1.5rem; font-size: 0.9rem; }}
-th, td {{ border: 1px solid #ccc; padding: 3px 8px; text-align: right; }}
-th {{ background: #f0f3f7; }} td:first-child, th:first-child {{ text-align: left; }}
+body {{ font-family: system-ui, sans-serif; margin: 2rem; max-width: 1180px; color: #222; }}
+p {{ max-width: 980px; }}{TABLE_CSS}th {{ background: #f0f3f7; }}
 .kpi {{ display: inline-block; margin-right: 2rem; }} .kpi b {{ font-size: 1.6rem; display: block; }}
 </style></head><body>
 <h1>Compliance report</h1>

@@ -70,10 +70,32 @@ def _bars(items: list[tuple[str, int]], width: int = 640, bar_height: int = 18, 
             + "".join(rows) + "</svg>")
 
 
+#: Shared by report.html and compliance.html: a table wider than the page (one column per language) scrolls
+#: sideways in its own box instead of widening the page past the window. Numbers, codes, dates and ids never
+#: break; text wraps between words; hashes, paths and URLs (``long`` cells) wrap anywhere.
+TABLE_CSS = """
+.scroll { overflow-x: auto; max-width: 100%; margin: 0.5rem 0 1.5rem; }
+table { border-collapse: collapse; font-size: 0.9rem; }
+th, td { border: 1px solid #ccc; padding: 3px 5px; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+td { white-space: nowrap; } td.text { white-space: normal; }
+td.long { white-space: normal; overflow-wrap: anywhere; min-width: 12em; }
+h1, h2, h3, p { overflow-wrap: anywhere; }
+"""
+LONG_WORD = 24  # characters: a cell holding a longer unbroken word may wrap inside it
+
+
+def _cell(value) -> str:
+    text = str(value)
+    words = text.split()
+    kind = "long" if any(len(w) > LONG_WORD for w in words) else "text" if len(words) > 1 else None
+    return f'<td class="{kind}">{html.escape(text)}</td>' if kind else f"<td>{html.escape(text)}</td>"
+
+
 def _table(header: list[str], rows: list[list]) -> str:
     head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    body = "".join("<tr>" + "".join(_cell(c) for c in row) + "</tr>" for row in rows)
+    return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
 def _canary_section(canary: dict | None) -> str:
@@ -151,11 +173,8 @@ def render_report(stats: dict, manifest: dict) -> str:
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>eu-corpus run report {html.escape(stats['run']['run_id'])}</title>
 <style>
-body {{ font-family: system-ui, sans-serif; margin: 2rem; max-width: 980px; color: #222; }}
-table {{ border-collapse: collapse; margin: 0.5rem 0 1.5rem; }}
-th, td {{ border: 1px solid #ccc; padding: 3px 8px; text-align: right; }}
-th:first-child, td:first-child {{ text-align: left; }}
-.kpi {{ display: inline-block; margin-right: 2rem; }} .kpi b {{ font-size: 1.6rem; display: block; }}
+body {{ font-family: system-ui, sans-serif; margin: 2rem; max-width: 1180px; color: #222; }}
+p {{ max-width: 980px; }}{TABLE_CSS}.kpi {{ display: inline-block; margin-right: 2rem; }} .kpi b {{ font-size: 1.6rem; display: block; }}
 </style></head><body>
 <h1>Run report: set {html.escape(stats['run'].get('set_id', ''))}</h1>
 <p>Run <code>{html.escape(stats['run']['run_id'])}</code>, eu-corpus {html.escape(stats['run']['version'])},
