@@ -18,9 +18,13 @@ import sys
 from pathlib import Path
 from typing import Iterator
 
-from corpus.config import PipelineConfig
+from corpus.config import ConfigError, PipelineConfig
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+#: exit codes (docs/scheduling.md): 0 published or nothing new; 1 the run failed, its staging is kept: run the
+#: same command again to resume; 2 refused: usage, configuration, a promise the run cannot keep, permission or
+#: disk full (a person must act, a rerun fails the same way); 3 published, but some inputs could not be read
+#: (retried on the next nights) or were abandoned; 130 interrupted (Ctrl-C): run again to resume
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INPUTS_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 def _log(message: str) -> None:
@@ -45,11 +49,16 @@ def ensure_sample_crawl(pages_per_language: int = 6) -> list[str]:
     return sorted(str(p) for p in target.glob("*.warc.gz"))
 
 
+#: the flags of `corpus run` that set configuration keys: a bad value is reported under the flag's name
+RUN_FLAGS = {"--master": ("spark", "master"), "--rows-per-file": ("shards", "rows_per_file"),
+             "--blocklist": ("optout", "blocklist_files"), "--optout-list": ("optout", "optout_files")}
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from corpus.inputs import InputError, resolve_inputs
     from corpus.ledger import NotACorpusRoot, UnsafePath, validate_night
     from corpus.lock import RootLocked
-    from pipelines.job import RunRefused, run_pipeline
+    from pipelines.job import RunOptions, RunRefused, run_pipeline
     from pipelines.spark import JavaNotFound
 
     overrides = {"spark": {"master": args.master}, "shards": {"rows_per_file": args.rows_per_file},
@@ -58,30 +67,62 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         if args.night is not None:
             validate_night(args.night)
-        config = PipelineConfig.load(args.config, **overrides)
+        config = PipelineConfig.load(args.config, flags=RUN_FLAGS, **overrides)
         if args.input:
             inputs = resolve_inputs(args.input, limit=args.limit, sample=args.sample, seed=args.seed,
                                     base_url=args.cc_base, options=config.remote.options())
         else:
             inputs = ensure_sample_crawl(args.sample_pages)
+    except ConfigError:
+        raise  # main() prints each problem
     except (InputError, ValueError, OSError) as error:
         _log(f"error: {error}")
         return EXIT_USAGE
     _log(f"{len(inputs)} input file(s), master {config.spark.master}, output {args.output}")
+    options = RunOptions(night=args.night, break_lock=args.break_lock, retry_abandoned=args.retry_abandoned,
+                         allow_empty_set=args.allow_empty_set)
     try:
-        result = run_pipeline(inputs, args.output, config, log=_log, night=args.night, break_lock=args.break_lock)
+        result = run_pipeline(inputs, args.output, config, log=_log, options=options)
     except (NotACorpusRoot, JavaNotFound, RunRefused, RootLocked, UnsafePath) as error:
         _log(f"error: {error}")
         return EXIT_USAGE
     except Exception as error:  # the run failed: say what, keep the staging area for a resume
+        if (problem := storage_problem(error)) is not None:
+            _log(f"error: {problem}: free space or fix the permissions, then run the same command again")
+            return EXIT_USAGE
         _log(f"error: the run failed ({failure_summary(error)}); run the same command again to resume")
         return EXIT_FAILED
-    summary = {"root": result.root, "set": result.set_id, "inputs": result.inputs}
+    failed = [f for f in result.failed_inputs if f["status"] == "failed"]
+    abandoned = [f for f in result.failed_inputs if f["status"] == "abandoned"]
+    summary = {"root": result.root, "set": result.set_id, "inputs": result.inputs,
+               "failed_inputs": len(failed), "abandoned_inputs": len(abandoned)}
     if result.stats:
         summary.update(result.stats["records"])
         summary["shards"] = result.manifest["totals"]["files"]
     print(json.dumps(summary))
+    if failed or abandoned:
+        _log(f"done with failed inputs: {len(failed)} will be retried on the next night, {len(abandoned)} "
+             f"abandoned (see ledger.jsonl); exit {EXIT_INPUTS_FAILED}")
+        return EXIT_INPUTS_FAILED
     return EXIT_OK
+
+
+#: "PermissionError: [Errno 13] Permission denied: '/path'" as Python prints it (also inside a Spark error)
+_STORAGE_ERROR = re.compile(r"(?:PermissionError|OSError|IsADirectoryError|NotADirectoryError)?:? ?"
+                            r"\[Errno (?P<errno>\d+)\] (?P<strerror>[^:\n]+): '(?P<path>[^'\n]+)'")
+
+
+def storage_problem(error: BaseException) -> str | None:
+    """'<strerror>: <path>' when ``error`` (or the Python error a Spark task relayed) is a permission or
+    disk-full error an operator must fix; None otherwise."""
+    from corpus.storage import STORAGE_ERRNOS
+
+    if isinstance(error, OSError) and error.errno in STORAGE_ERRNOS:
+        return f"{error.strerror}: {error.filename}" if error.filename else str(error.strerror)
+    for match in _STORAGE_ERROR.finditer(str(error)):
+        if int(match["errno"]) in STORAGE_ERRNOS:
+            return f"{match['strerror']}: {match['path']}"
+    return None
 
 
 #: an exception class named in a Python traceback that Spark relays ("pyarrow.lib.ArrowInvalid: ...")
@@ -315,6 +356,26 @@ def cmd_train(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _positive_int(text: str) -> int:
+    """An argparse type: 1, 2, ... (a count of inputs, pages or rows; 0 or less would silently do nothing)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _night(text: str) -> str:
+    from corpus.ledger import validate_night
+
+    try:
+        return validate_night(text, what="a night")
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="corpus", description="GDPR-compliant multilingual web-corpus pipeline")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -322,8 +383,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the pipeline on WARC files (default: the bundled sample crawl)")
     run.add_argument("--input", nargs="+", metavar="PATH",
                      help="WARC/ARC files, globs, directories, https:// or s3:// URLs, warc.paths(.gz) listings")
-    run.add_argument("--limit", type=int, default=None, help="process only the first N inputs")
-    run.add_argument("--sample", type=int, default=None, help="process N inputs drawn at random (seeded)")
+    run.add_argument("--limit", type=_positive_int, default=None, help="process only the first N inputs")
+    run.add_argument("--sample", type=_positive_int, default=None, help="process N inputs drawn at random (seeded)")
     run.add_argument("--seed", type=int, default=0, help="seed of --sample")
     run.add_argument("--cc-base", default="https://data.commoncrawl.org/",
                      help="base URL for the relative paths of a warc.paths listing")
@@ -335,9 +396,15 @@ def build_parser() -> argparse.ArgumentParser:
                      help="domains / URL prefixes never to ingest (repeatable)")
     run.add_argument("--optout-list", action="append", default=[], metavar="FILE",
                      help="domains / URL prefixes whose owners opted out, e.g. removal requests (repeatable)")
-    run.add_argument("--night", default=None, metavar="YYYY-MM-DD",
+    run.add_argument("--night", type=_night, default=None, metavar="YYYY-MM-DD",
                      help="name of the new shard set (default: today's date, UTC)")
-    run.add_argument("--sample-pages", type=int, default=6, help="pages per language in the generated sample crawl")
+    run.add_argument("--sample-pages", type=_positive_int, default=6, help="pages per language in the generated sample crawl")
+    run.add_argument("--retry-abandoned", action="store_true",
+                     help="try again the given inputs that the ledger says were abandoned (they failed on more "
+                          "nights than inputs.retry_failed_nights)")
+    run.add_argument("--allow-empty-set", action="store_true",
+                     help="publish even when the per-document stages drop every record read (refused by default: "
+                          "such a run usually has a configuration that drops everything)")
     run.add_argument("--break-lock", action="store_true",
                      help="take the root's lock from a run that is gone (dead pid on this host, or older than "
                           "lock.stale_after_hours); a live holder is never overridden")
@@ -409,7 +476,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except ConfigError as error:  # one line per problem: the file (or flag), the key, the allowed range
+        for problem in error.problems:
+            _log(f"error: {problem}")
+        return EXIT_USAGE
+    except KeyboardInterrupt:  # Spark's jobs are cancelled and its session stopped on the way out
+        _log("interrupted: what was staged is kept; run the same command again to resume")
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -27,6 +27,24 @@ class InputError(ValueError):
     """An input argument matched nothing usable."""
 
 
+class InputUnreadable(Exception):
+    """An input could not be opened or read to its end after its retries. It fails alone: the night publishes
+    the other inputs and records this one as failed (see pipelines/job.py), never as a damaged record."""
+
+    def __init__(self, location: str, cause: BaseException, attempts: int = 1):
+        self.location, self.error, self.attempts = location, type(cause).__name__, attempts
+        self.detail = safe_detail(cause)
+        super().__init__(f"{location}: {self.error} after {attempts} attempt(s): {self.detail}")
+
+
+def safe_detail(error: BaseException) -> str:
+    """What an input error says, where it is ours or the system's (paths, HTTP status, attempts); only the type
+    for any other library's, whose message could quote bytes of the file."""
+    if isinstance(error, OSError) or type(error).__module__.startswith(("botocore", "aiobotocore", "requests")):
+        return str(error)[:300]
+    return type(error).__name__
+
+
 def is_remote(location: str) -> bool:
     return location.startswith(("http://", "https://", "s3://"))
 
@@ -161,6 +179,7 @@ class ResumableHttpReader(io.RawIOBase):
         self._buffer = b""
         self._pending = b""
         self.reconnects = 0
+        self.attempts = 0  # requests made, for the ledger of a failed input
         self._stalls, self._last_drop = 0, -1
 
     def readable(self) -> bool:
@@ -175,6 +194,7 @@ class ResumableHttpReader(io.RawIOBase):
         failures = 0
         while True:
             headers = {"Range": f"bytes={self.position}-"} if self.position else {}
+            self.attempts += 1
             try:
                 response = self._session.get(self.url, headers=headers, stream=True, timeout=self.options.timeout_seconds)
                 if response.status_code in (200, 206):

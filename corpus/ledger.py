@@ -13,7 +13,8 @@ disk ``open()`` also refuses a root whose own entries are symbolic links or lead
 (``check_paths``).
 
 An input already in the ledger with the same size is not processed again; a run interrupted at any point
-is resumed by running the same command again.
+is resumed by running the same command again. An input that cannot be read fails alone: the ledger records
+it as failed and the next nights retry it first, until it is abandoned (see LedgerEntry.status).
 """
 
 from __future__ import annotations
@@ -59,14 +60,28 @@ def _split_set_id(set_id: str) -> tuple[str, int]:
     return base, int(n) if n else 1
 
 
+#: a ledger entry's status: the input is in a published set; it could not be read (retried on the next
+#: nights); it failed on more nights than [inputs] retry_failed_nights allows (left alone, reported)
+PUBLISHED, FAILED, ABANDONED = "published", "failed", "abandoned"
+
+
 @dataclass(frozen=True)
 class LedgerEntry:
     location: str
-    size: int
+    size: int | None
     sha256: str
-    set_id: str
+    set_id: str  # the set it was published in, or the night it last failed on
     records: int
-    published_at: str
+    published_at: str  # when this entry was written
+    status: str = PUBLISHED  # lines written before inputs could fail have none: they were published
+    error: str | None = None  # a failed input: the error class, its detail and the attempts of the last night
+    detail: str | None = None
+    attempts: int | None = None
+    failed_nights: int = 0  # nights in a row the input could not be read
+
+    @property
+    def published(self) -> bool:
+        return self.status == PUBLISHED
 
 
 class CorpusRoot:
@@ -156,10 +171,15 @@ class CorpusRoot:
                     entries[entry.location] = entry
         return entries
 
+    def failed_inputs(self) -> list[LedgerEntry]:
+        """Inputs whose latest entry says they failed: the next run retries them."""
+        return [e for e in self.ledger().values() if e.status == FAILED]
+
     def record(self, entries: list[LedgerEntry]) -> None:
         if entries:
             self.store.append_line(self.ledger_path,
-                                   "\n".join(json.dumps(asdict(e), sort_keys=True) for e in entries))
+                                   "\n".join(json.dumps(_compact(asdict(e)), sort_keys=True)
+                                             for e in entries))
 
     # -- index -------------------------------------------------------------------------------------------
     def index(self) -> dict:
@@ -183,3 +203,11 @@ class CorpusRoot:
         })
         self.store.write_json(self.index_path, index)
         return index
+
+
+def _compact(entry: dict) -> dict:
+    """A published entry is written as before (no failure fields), so older readers and diffs stay simple."""
+    if entry["status"] == PUBLISHED:
+        return {k: v for k, v in entry.items()
+                if k not in ("status", "error", "detail", "attempts", "failed_nights")}
+    return entry

@@ -98,6 +98,24 @@ def _table(header: list[str], rows: list[list]) -> str:
     return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
+def _inputs_section(inputs: dict | None) -> str:
+    """Inputs that could not be read (failed: retried on the next night; abandoned: no longer retried), and
+    inputs that held no record."""
+    inputs = inputs or {}
+    failed, empty = inputs.get("failed", []), inputs.get("empty", [])
+    parts = [f"<p>{inputs.get('in_set', 0)} input(s) in this set's plan, {len(failed)} could not be read, "
+             f"{len(empty)} empty; {inputs.get('already_published', 0)} given input(s) were already published"
+             + (f", {len(inputs['retried'])} retried after failing on an earlier night" if inputs.get("retried") else "")
+             + ".</p>"]
+    if failed:
+        parts.append(_table(["input", "status", "error", "attempts", "nights failed", "detail"],
+                            [[f["location"], f["status"], f["error"], f["attempts"], f["failed_nights"], f["detail"]]
+                             for f in failed]))
+    if empty:
+        parts.append(_table(["empty input (no WARC record)"], [[location] for location in empty]))
+    return "\n".join(parts)
+
+
 def _canary_section(canary: dict | None) -> str:
     """Recall of the canary per type (rows) and language (columns); values are never in stats."""
     if not canary:
@@ -186,6 +204,8 @@ master <code>{html.escape(stats['run']['master'])}</code>, {stats['run']['inputs
 <span class="kpi"><b>{manifest['totals']['files']}</b>shard files</span></div>
 <p>Every record read ends in exactly one outcome: kept + dropped + quarantined + erased = read
 ({rec['kept']} + {rec['dropped']} + {rec['quarantined']} + {erased} = {rec['read']}).</p>
+<h2>Inputs</h2>
+{_inputs_section(stats.get("inputs"))}
 <h2>Erased on request (GDPR Art. 17)</h2>
 <p>Documents published by this run and removed later by <code>corpus forget</code>, per request
 (the root's erasures.jsonl and compliance report say why).</p>

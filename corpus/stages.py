@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
 from corpus.document import DROPPED, QUARANTINED, Document, Drop, Outcome
+from corpus.inputs import InputUnreadable
 
 
-#: Exceptions that stop the run rather than quarantine a document.
-NEVER_CAUGHT = (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError)
+#: Exceptions that stop the run (or, for an input that cannot be read, that input) rather than quarantine a
+#: document: a connection lost for good is not damage in the file.
+NEVER_CAUGHT = (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError, InputUnreadable)
 
 
 @dataclass

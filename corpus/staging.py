@@ -2,7 +2,8 @@
 
 Each input of an unfinished set gets a directory ``staging/<set_id>/<input_key>/`` holding
 ``docs.parquet`` (documents that passed every stage, with dedup signatures), ``outcomes.parquet`` (one row
-per record that ended earlier) and, written last, ``_DONE.json`` (size, sha256 and stage counters). A rerun
+per record that ended earlier) and, written last, ``_DONE.json`` (size, sha256 and stage counters); or, for
+an input that could not be read after its retries, only ``_FAILED.json`` (error class, attempts). A rerun
 after a crash skips every input that has its ``_DONE.json``; dedup and shard writing start from these files,
 so a resumed run and an uninterrupted one give the same shards.
 """
@@ -18,6 +19,8 @@ import pyarrow.parquet as pq
 from corpus.storage import Store
 
 DONE_MARKER = "_DONE.json"
+#: written instead of the done marker when the input could not be read (location, error, attempts)
+FAILED_MARKER = "_FAILED.json"
 
 DOC_SCHEMA = pa.schema([
     ("doc_id", pa.string()),
@@ -69,6 +72,15 @@ def input_dir(store: Store, staging_dir: str, location: str) -> str:
 
 def is_done(store: Store, staging_dir: str, location: str) -> bool:
     return store.exists(store.join(input_dir(store, staging_dir, location), DONE_MARKER))
+
+
+def read_failure(store: Store, staging_dir: str, location: str) -> dict | None:
+    path = store.join(input_dir(store, staging_dir, location), FAILED_MARKER)
+    return store.read_json(path) if store.exists(path) else None
+
+
+def write_failure(store: Store, staging_dir: str, location: str, failure: dict) -> None:
+    store.write_json(store.join(input_dir(store, staging_dir, location), FAILED_MARKER), failure)
 
 
 def read_done(store: Store, staging_dir: str, location: str) -> dict:

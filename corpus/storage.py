@@ -7,12 +7,22 @@ manifest exists) and the index, a single object, is replaced in one PUT.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import posixpath
 import uuid
 
+from typing import TYPE_CHECKING
+
 import fsspec
+
+if TYPE_CHECKING:
+    from corpus.inputs import RemoteOptions
+
+#: errors an operator must fix (permissions, a full disk or quota, a read-only mount): the CLI names the path
+#: and exits 2, since running again would fail the same way
+STORAGE_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EROFS, errno.EDQUOT})
 
 
 def s3_options(s3: "RemoteOptions | str | None"):

@@ -20,7 +20,7 @@ import os
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache, partial
 
@@ -35,14 +35,14 @@ from corpus import __version__
 from corpus.config import PipelineConfig, ShardConfig
 from corpus.document import KEPT
 from corpus.inputs import RemoteOptions, input_size, is_remote
-from corpus.ledger import CorpusRoot, LedgerEntry, validate_night
+from corpus.ledger import ABANDONED, FAILED, CorpusRoot, LedgerEntry, validate_night
 from corpus.lock import RootLock
 from corpus.progress import InputProgress
 from corpus.provenance import provenance
 from pii.names import name_methods
 from corpus.report import build_stats, write_report
 from corpus.shards import SHARD_SCHEMA, ShardFile, build_manifest, shard_path, write_shard
-from corpus.staging import DOC_SCHEMA, OUTCOME_SCHEMA, input_dir, is_done, read_done, table_bytes
+from corpus.staging import DOC_SCHEMA, OUTCOME_SCHEMA, input_dir, is_done, read_done, read_failure, table_bytes
 from corpus.storage import Store
 from corpus.stages import StageStats
 from dedup.index import INDEX_DIR, INDEX_SCHEMA, PublishedIndex
@@ -79,6 +79,11 @@ class RunResult:
     inputs: dict = field(default_factory=dict)
     stats: dict | None = None
     manifest: dict | None = None
+
+    @property
+    def failed_inputs(self) -> list[dict]:
+        """Inputs that could not be read this night (status failed or abandoned)."""
+        return self.inputs.get("failed", [])
 
     @property
     def set_dir(self) -> str | None:
@@ -151,17 +156,35 @@ def _merge_stage_stats(summaries: list[dict]) -> dict[str, StageStats]:
     return merged
 
 
-def _plan_set(root: CorpusRoot, inputs: list[str], night: str | None, log,
-              remote: RemoteOptions) -> tuple[str, list[str], int]:
-    """The set this run works on (an interrupted one first), its inputs, and how many given inputs were
-    already published."""
-    published = root.ledger()
+@dataclass
+class SetPlan:
+    set_id: str
+    inputs: list[str]  # sorted; the order fixes each input's file_index
+    already_published: int  # given inputs already in a published set
+    retried: list[str]  # inputs that failed on earlier nights, retried first
+    abandoned: list[str]  # given inputs the ledger says were abandoned: skipped
+
+
+def _plan_set(root: CorpusRoot, inputs: list[str], night: str | None, log, remote: RemoteOptions,
+              retry_abandoned: bool = False) -> SetPlan:
+    """The set this run works on (an interrupted one first) and its inputs: the given ones not yet published,
+    plus every input that failed on an earlier night (given again or not)."""
+    ledger = root.ledger()
 
     def is_published(location: str) -> bool:
-        entry = published.get(location)
-        return entry is not None and input_size(location, remote) == entry.size
+        entry = ledger.get(location)
+        return entry is not None and entry.published and input_size(location, remote) == entry.size
 
-    new = [loc for loc in inputs if not is_published(loc)]
+    abandoned = [] if retry_abandoned else \
+        [loc for loc in inputs if (e := ledger.get(loc)) is not None and e.status == ABANDONED]
+    if abandoned:
+        log(f"warning: {len(abandoned)} given input(s) were abandoned after failing on earlier nights and are "
+            f"skipped (see ledger.jsonl; --retry-abandoned tries them again): {', '.join(abandoned[:5])}"
+            + (" ..." if len(abandoned) > 5 else ""))
+    retried = sorted(e.location for e in ledger.values() if e.status == FAILED)
+    if retried:
+        log(f"retrying {len(retried)} input(s) that failed on an earlier night first")
+    new = [loc for loc in inputs if not is_published(loc) and loc not in abandoned]
     unfinished = root.unfinished_sets()
     if unfinished:
         set_id = unfinished[0]
@@ -169,7 +192,23 @@ def _plan_set(root: CorpusRoot, inputs: list[str], night: str | None, log,
         log(f"resuming unfinished set {set_id} ({len(earlier)} input(s))")
     else:
         set_id, earlier = root.new_set_id(night), []
-    return set_id, sorted(set(earlier) | set(new)), len(inputs) - len(new)
+    return SetPlan(set_id, sorted(set(earlier) | set(new) | set(retried)),
+                   sum(1 for loc in inputs if is_published(loc)), retried, abandoned)
+
+
+def _failure_entries(root: CorpusRoot, failures: dict[str, dict], set_id: str, retry_nights: int) -> list[dict]:
+    """Ledger entries (as dicts) for this night's failed inputs: failed again on a later night counts one more
+    night; past ``retry_nights`` nights the input is abandoned."""
+    ledger, now, entries = root.ledger(), datetime.now(timezone.utc).isoformat(), []
+    for location, failure in sorted(failures.items()):
+        earlier = ledger.get(location)
+        nights = 1
+        if earlier is not None and earlier.status == FAILED:
+            nights = earlier.failed_nights + (earlier.set_id != set_id)  # a resumed night counts once
+        status = ABANDONED if nights > retry_nights else FAILED
+        entries.append(asdict(LedgerEntry(location, None, "", set_id, 0, now, status, failure["error"],
+                                          failure["detail"], failure["attempts"], nights)))
+    return entries
 
 
 def _stage_pending(sc, config_json: str, store: Store, staging: str, set_inputs: list[str], pending: list[str],
@@ -202,33 +241,56 @@ def _stage_pending(sc, config_json: str, store: Store, staging: str, set_inputs:
     finally:
         stop.set()
         watcher.join()
-    progress.update(len(pending), sum(read_done(store, staging, loc)["records"] for loc in pending))
+    progress.update(len(pending), sum(read_done(store, staging, loc)["records"] for loc in pending
+                                      if is_done(store, staging, loc)))
     progress.close()
 
 
+@dataclass(frozen=True)
+class RunOptions:
+    """Per-run decisions of the operator (CLI flags), as opposed to the configuration."""
+
+    night: str | None = None
+    break_lock: bool = False
+    retry_abandoned: bool = False  # try inputs the ledger says were abandoned again
+    allow_empty_set: bool = False  # publish even when the per-document stages drop every record
+
+
+class EverythingDropped(RunRefused):
+    """Every record read was dropped by the per-document stages: almost always a configuration that drops
+    everything (max_payload_bytes too small, a blocklist of everything); nothing is marked consumed."""
+
+
 def run_pipeline(inputs: list[str], output: str, config: PipelineConfig, spark: SparkSession | None = None,
-                 log=print, night: str | None = None, break_lock: bool = False) -> RunResult:
+                 log=print, night: str | None = None, break_lock: bool = False,
+                 options: RunOptions | None = None) -> RunResult:
     """Add a shard set for the new inputs to the corpus root ``output`` (resuming an interrupted run). Holds
     the root's lock throughout: a second writer is refused (RootLocked), a stale lock broken only when asked."""
-    if night is not None:
-        validate_night(night)
+    options = options or RunOptions(night=night, break_lock=break_lock)
+    if options.night is not None:
+        validate_night(options.night)
     root = CorpusRoot(output, config.remote.options())
-    with RootLock.for_config(root, config, "run", log).acquire(break_stale=break_lock):
-        return _run_locked(inputs, root.open(), config, spark, log, night)
+    if root.store.ensure_bucket():
+        log(f"created the bucket of {root.path} (remote.s3_create_bucket)")
+    with RootLock.for_config(root, config, "run", log).acquire(break_stale=options.break_lock):
+        return _run_locked(inputs, root.open(), config, spark, log, options)
 
 
 def _run_locked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, spark: SparkSession | None,
-                log, night: str | None) -> RunResult:
+                log, options: RunOptions) -> RunResult:
     store = root.store
     inputs = [i if is_remote(i) else os.path.abspath(i) for i in inputs]
-    set_id, set_inputs, already_published = _plan_set(root, inputs, night, log, config.remote.options())
+    plan = _plan_set(root, inputs, options.night, log, config.remote.options(), options.retry_abandoned)
+    set_id, set_inputs, already_published = plan.set_id, plan.inputs, plan.already_published
     if not set_inputs:
-        log(f"nothing new: all {already_published} input(s) are already published in {root.path}")
-        return RunResult(root.path, None, {"given": len(inputs), "already_published": already_published})
+        log(f"nothing new: all {already_published} input(s) are already published in {root.path}"
+            if not plan.abandoned else f"nothing new to process in {root.path}")
+        return RunResult(root.path, None, {"given": len(inputs), "already_published": already_published,
+                                           "abandoned_skipped": plan.abandoned})
     staging = root.staging_dir(set_id)
     if root.is_published(set_id):  # died after publishing, before the ledger and index were updated
         _finalize(root, set_id, log)
-        return _run_locked(inputs, root, config, spark, log, night)  # then whatever is still new
+        return _run_locked(inputs, root, config, spark, log, options)  # then whatever is still new
 
     # promises checked before anything is staged: a refused run leaves nothing behind to resume
     canary = _pii_canary(config, log)
@@ -243,7 +305,8 @@ def _run_locked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, spa
                              f"{'none' if key_identity is None else 'key ' + key_identity}: run with the same key "
                              f"to resume, or remove {staging} to start the set again")
     started = time.time()
-    own_session = spark is None
+    # a session this run starts, it stops; one it is given, or finds running (a notebook, a test), it leaves
+    own_session = spark is None and SparkSession.getActiveSession() is None
     spark = spark or build_session(config.spark, config.pii.fingerprint_key_env)
     sc = spark.sparkContext
     config_json = config.model_dump_json()
@@ -264,9 +327,12 @@ def _run_locked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, spa
                      {"set_id": set_id, "inputs": set_inputs, "pii_key_id": key_identity})
     if erasures:  # erased pages, values and their copies are kept out (checked enforceable above)
         store.write_bytes(store.join(staging, ERASURES_FILE), json.dumps(erasures.to_json()).encode("utf-8"))
-    pending = [loc for loc in set_inputs if not is_done(store, staging, loc)]
+    # inputs that failed on earlier nights go first: a flaky source gets its retry before the night is busy
+    pending = sorted((loc for loc in set_inputs if not is_done(store, staging, loc)),
+                     key=lambda loc: (loc not in plan.retried, loc))
     inputs_info = {"given": len(inputs), "already_published": already_published, "in_set": len(set_inputs),
-                   "resumed": len(set_inputs) - len(pending), "processed": len(pending)}
+                   "resumed": len(set_inputs) - len(pending), "processed": len(pending),
+                   "retried": plan.retried, "abandoned_skipped": plan.abandoned}
     fingerprinting = key_identity is not None
     run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
     # local disk: write aside and rename into place; object store: write in place, manifest last
@@ -280,13 +346,32 @@ def _run_locked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, spa
             f"{inputs_info['resumed']} already staged, {already_published} already published")
         if pending:
             _stage_pending(sc, config_json, store, staging, set_inputs, pending, log, key_identity)
-        summaries = [read_done(store, staging, loc) for loc in set_inputs]
+        staged_inputs = [loc for loc in set_inputs if is_done(store, staging, loc)]
+        failures = {loc: read_failure(store, staging, loc) or {"error": "NotStaged", "detail": "", "attempts": 0}
+                    for loc in set_inputs if loc not in staged_inputs}
+        failed = _failure_entries(root, failures, set_id, config.inputs.retry_failed_nights)
+        inputs_info["failed"] = [_failure_report(e) for e in failed]
+        for entry in failed:
+            log(f"input {entry['status']}: {entry['location']}: {entry['error']} after {entry['attempts']} "
+                f"attempt(s), {entry['failed_nights']} night(s) in a row"
+                + (" (retried first on the next night)" if entry["status"] == FAILED else
+                   f" (more than inputs.retry_failed_nights = {config.inputs.retry_failed_nights}: not retried)"))
+        if not staged_inputs:  # nothing could be read: no set, only the failures on record
+            root.record([LedgerEntry(**e) for e in failed])
+            store.remove_tree(staging)
+            log(f"no set published: none of the {len(set_inputs)} input(s) could be read")
+            return RunResult(root.path, None, inputs_info)
+        summaries = [read_done(store, staging, loc) for loc in staged_inputs]
         stage_stats = _merge_stage_stats(summaries)
+        inputs_info["empty"] = [s["location"] for s in summaries if s["records"] == 0]
+        for location in inputs_info["empty"]:
+            log(f"warning: input {location} holds no WARC record (empty file); it is recorded as published")
+        _refuse_if_everything_dropped(summaries, stage_stats, options, store, staging)
         timings["documents"] = time.time() - t0
 
         # 2. global dedup over the whole set
         t0 = time.time()
-        staged = [input_dir(store, staging, loc) for loc in set_inputs]
+        staged = [input_dir(store, staging, loc) for loc in staged_inputs]
         docs = _read_staged(spark, store, [store.join(d, "docs.parquet") for d in staged], DOC_SCHEMA) \
             .persist(StorageLevel.MEMORY_AND_DISK)
         stage_outcomes = _read_staged(spark, store, [store.join(d, "outcomes.parquet") for d in staged],
@@ -333,11 +418,11 @@ def _run_locked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, spa
 
         # erasure index: fingerprints of the personal values in kept documents (no values), sorted
         index = (kept.select(F.explode("pii_fingerprints").alias("fingerprint"), "doc_id")
-                 .repartition(max(1, len(set_inputs) // 64), "fingerprint")
+                 .repartition(max(1, len(staged_inputs) // 64), "fingerprint")
                  .sortWithinPartitions("fingerprint", "doc_id"))
         fingerprints = _write_partitions(index, store, store.join(out_dir, "pii_index"), PII_INDEX_SCHEMA)
         # dedup index: the kept documents' band and exact-text keys, for later nights and erasures
-        keys = (index_rows(kept).repartition(max(1, len(set_inputs) // 64), "band", "key")
+        keys = (index_rows(kept).repartition(max(1, len(staged_inputs) // 64), "band", "key")
                 .sortWithinPartitions("band", "key", "doc_id"))
         dedup_keys = _write_partitions(keys, store, store.join(out_dir, INDEX_DIR), INDEX_SCHEMA)
         timings["write"] = time.time() - t0
@@ -349,7 +434,7 @@ def _run_locked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, spa
             F.lit("").alias("detail"))
         outcomes = (stage_outcomes.unionByName(dedup.dropped).unionByName(kept_outcomes)
                     .select(*OUTCOME_SCHEMA.names).persist(StorageLevel.MEMORY_AND_DISK))
-        partitions = max(1, math.ceil(len(set_inputs) / 64))
+        partitions = max(1, math.ceil(len(staged_inputs) / 64))
         (outcomes.repartition(partitions, "warc_file").sortWithinPartitions("warc_file", "offset")
          .mapInArrow(partial(write_outcomes_partition, store, store.join(out_dir, "outcomes")), "rows long")
          .collect())
@@ -359,7 +444,7 @@ def _run_locked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, spa
             cached.unpersist()
 
         run_info = {"run_id": run_id, "set_id": set_id, "version": __version__,
-                    "created": datetime.now(timezone.utc).isoformat(), "inputs": len(set_inputs),
+                    "created": datetime.now(timezone.utc).isoformat(), "inputs": len(staged_inputs),
                     "master": sc.master, "pii_key_id": key_identity,
                     "pii_name_methods": name_methods(config.pii.ner_models, config.pii.name_tagger)}
         stats = build_stats(outcome_counts, stage_stats, totals, timings, time.time() - started, run_info, pii, mixed)
@@ -381,7 +466,7 @@ def _run_locked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, spa
         store.write_json(store.join(out_dir, "config.json"), json.loads(public_config))
         store.write_json(store.join(out_dir, "inputs.json"), {"inputs": [
             {k: s[k] for k in ("location", "file_index", "size", "sha256", "records", "documents")}
-            for s in summaries]})
+            for s in summaries], "failed": failed})  # _finalize records both in the ledger
         store.write_json(store.join(out_dir, "stats.json"), stats)
         write_report(store, store.join(out_dir, "report.html"), stats, manifest)
         store.write_json(store.join(out_dir, "manifest.json"), manifest)  # last: its presence marks completeness
@@ -399,6 +484,32 @@ def _run_locked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, spa
             store.remove_tree(out_dir)
         if own_session:
             spark.stop()
+
+
+def _failure_report(entry: dict) -> dict:
+    """A failed input as stats.json and report.html show it."""
+    return {k: entry[k] for k in ("location", "status", "error", "detail", "attempts", "failed_nights")}
+
+
+def _refuse_if_everything_dropped(summaries: list[dict], stage_stats: dict[str, StageStats], options: RunOptions,
+                                  store: Store, staging: str) -> None:
+    """Records were read and not one document passed the per-document stages: publishing would mark the inputs
+    consumed for good. Refuse (exit 2) unless told to, and remove what was staged with this configuration."""
+    records = sum(s["records"] for s in summaries)
+    if options.allow_empty_set or records == 0 or any(s["documents"] for s in summaries):
+        return
+    reasons: dict[str, int] = {}
+    for name, st in stage_stats.items():
+        for reason, n in st.dropped.items():
+            reasons[f"{name}: {reason}"] = reasons.get(f"{name}: {reason}", 0) + n
+        for error, n in st.quarantined.items():
+            reasons[f"{name}: quarantined {error}"] = reasons.get(f"{name}: quarantined {error}", 0) + n
+    top = ", ".join(f"{r} {n}" for r, n in sorted(reasons.items(), key=lambda x: -x[1])[:4])
+    store.remove_tree(staging)
+    raise EverythingDropped(
+        f"all {records} record(s) read were dropped before dedup ({top}): the configuration seems to drop "
+        "everything. Nothing was published and no input was marked consumed; what was staged is removed. Fix "
+        "the configuration, or pass --allow-empty-set if this is intended")
 
 
 @lru_cache(maxsize=4)
@@ -519,9 +630,11 @@ def _finalize(root: CorpusRoot, set_id: str, log) -> None:
     """After publishing: ledger entries, index, staging removed. Idempotent, so a crash here is resumable."""
     store, set_dir = root.store, root.set_dir(set_id)
     manifest = store.read_json(store.join(set_dir, "manifest.json"))
-    recorded = store.read_json(store.join(set_dir, "inputs.json"))["inputs"]
+    inputs = store.read_json(store.join(set_dir, "inputs.json"))
+    recorded = inputs["inputs"]
     now = datetime.now(timezone.utc).isoformat()
-    root.record([LedgerEntry(i["location"], i["size"], i["sha256"], set_id, i["records"], now) for i in recorded])
+    root.record([LedgerEntry(i["location"], i["size"], i["sha256"], set_id, i["records"], now) for i in recorded]
+                + [LedgerEntry(**e) for e in inputs.get("failed", [])])
     root.add_to_index(set_id, manifest)
     store.remove_tree(root.staging_dir(set_id))
     log(f"ledger and index updated: {len(recorded)} input(s) in set {set_id}")

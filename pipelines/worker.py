@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import signal
+import threading
 import time
+from datetime import datetime, timezone
 
 from corpus.config import PipelineConfig
 from corpus.document import Document, Outcome
 from corpus.extract import TrafilaturaExtract
 from corpus.ingest import WarcIngest
-from corpus.inputs import open_input
-from corpus.staging import write_input
-from corpus.storage import Store
-from corpus.stages import Stage, StageChain
+from corpus.inputs import InputUnreadable, open_input
+from corpus.staging import write_failure, write_input
+from corpus.storage import STORAGE_ERRNOS, Store
+from corpus.stages import NEVER_CAUGHT, Stage, StageChain
 from corpus.urls import registered_domain
 from dedup.stage import DedupSignature
 from filters.langid import FastTextLangId
@@ -104,13 +107,20 @@ def outcome_row(outcome: Outcome) -> dict:
 
 
 class HashingReader:
-    """Passes reads through, counting bytes and hashing them: the ledger's size and sha256 of an input."""
+    """Passes reads through, counting bytes and hashing them: the ledger's size and sha256 of an input. A read
+    that fails (after the stream's own retries) raises InputUnreadable, which the WARC reader lets through:
+    the input fails as a whole instead of its tail being taken for damage."""
 
-    def __init__(self, raw):
-        self.raw, self.size, self.digest = raw, 0, hashlib.sha256()
+    def __init__(self, raw, location: str = ""):
+        self.raw, self.location, self.size, self.digest = raw, location, 0, hashlib.sha256()
 
     def read(self, n: int = -1) -> bytes:
-        data = self.raw.read(n)
+        try:
+            data = self.raw.read(n)
+        except NEVER_CAUGHT:
+            raise
+        except Exception as error:
+            raise InputUnreadable(self.location, error, getattr(self.raw, "attempts", 1)) from None
         self.size += len(data)
         self.digest.update(data)
         return data
@@ -134,13 +144,28 @@ class StagingFailed(RuntimeError):
 def stage_input(config_json: str, store: Store, staging_dir: str, file_index: int, location: str,
                 key_identity: str | None = None) -> dict:
     """Run one input file through every per-document stage and stage the results (see corpus/staging.py).
-    ``key_identity``: the driver's fingerprint key; an executor holding another (or none) refuses."""
+    ``key_identity``: the driver's fingerprint key; an executor holding another (or none) refuses. An input
+    that cannot be read leaves ``_FAILED.json`` instead of ``_DONE.json`` and the task succeeds: the input
+    fails alone. Returns the summary (``records`` read; ``failed`` set when the input failed)."""
+    # Ctrl-C in a terminal reaches the whole process group: the driver cancels the jobs and stops cleanly;
+    # Python workers ignore it instead of each printing a KeyboardInterrupt traceback
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     config = PipelineConfig.model_validate_json(config_json)
     check_executor_key(config, key_identity)
     try:
         return _stage_input(config, config_json, store, staging_dir, file_index, location)
+    except InputUnreadable as error:
+        failure = {"location": location, "file_index": file_index, "error": error.error, "detail": error.detail,
+                   "attempts": error.attempts, "failed_at": datetime.now(timezone.utc).isoformat()}
+        write_failure(store, staging_dir, location, failure)
+        return {"records": 0, "failed": failure}
     except (KeyboardInterrupt, SystemExit, MemoryError):
         raise
+    except OSError as error:  # writing the staging area: a permission or full disk is named, with its path
+        if error.errno in STORAGE_ERRNOS:
+            raise StagingFailed(f"input #{file_index}: {type(error).__name__}: {error}") from None
+        raise StagingFailed(f"input #{file_index}: {type(error).__name__}") from None
     except BaseException as error:
         raise StagingFailed(f"input #{file_index}: {type(error).__name__}") from None
 
@@ -153,28 +178,28 @@ def _stage_input(config: PipelineConfig, config_json: str, store: Store, staging
     chain = StageChain(stages_for(config_json, erasures_json))
     docs, outcomes = [], []
     started = time.perf_counter()
-    reader = None
     try:
         raw = open_input(location, config.remote.options())
-    except OSError as error:
-        items = iter([ingest.quarantine(location, 0, error)])
-    else:
-        reader = HashingReader(raw)
-        items = ingest.read(reader, location)
-    for item in items:
-        result = chain.run(item) if isinstance(item, Document) else item
-        if isinstance(result, Document):
-            docs.append(doc_row(result, file_index))
-        else:
-            outcomes.append(outcome_row(result))
-    if reader is not None:
+    except NEVER_CAUGHT:
+        raise
+    except Exception as error:  # missing, forbidden, unreachable: the input fails, not the night
+        raise InputUnreadable(location, error) from None
+    reader = HashingReader(raw, location)
+    try:
+        for item in ingest.read(reader, location):
+            result = chain.run(item) if isinstance(item, Document) else item
+            if isinstance(result, Document):
+                docs.append(doc_row(result, file_index))
+            else:
+                outcomes.append(outcome_row(result))
         reader.drain()
-        reader.raw.close()
+    finally:
+        raw.close()
     summary = {
         "location": location,
         "file_index": file_index,
-        "size": reader.size if reader else 0,
-        "sha256": reader.digest.hexdigest() if reader else "",
+        "size": reader.size,
+        "sha256": reader.digest.hexdigest(),
         "records": ingest.stats.docs_in,
         "documents": len(docs),
         "seconds": round(time.perf_counter() - started, 3),
