@@ -87,6 +87,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         _log(f"error: {error}")
         return EXIT_USAGE
     except Exception as error:  # the run failed: say what, keep the staging area for a resume
+        from pipelines.spark import INTERRUPTED
+
+        if INTERRUPTED.is_set():  # a job cancelled by Ctrl-C fails with Spark's error: one line, exit 130
+            raise KeyboardInterrupt from None
         if (problem := storage_problem(error)) is not None:
             _log(f"error: {problem}: free space or fix the permissions, then run the same command again")
             return EXIT_USAGE

@@ -47,7 +47,7 @@ from corpus.storage import Store
 from corpus.stages import StageStats
 from dedup.index import INDEX_DIR, INDEX_SCHEMA, PublishedIndex
 from pipelines.dedup import deduplicate, index_rows
-from pipelines.spark import build_session
+from pipelines.spark import INTERRUPTED, build_session, raise_if_interrupted
 from corpus.erasure import ErasureList
 from corpus.secrets import redacted_config_json
 from pii.fingerprints import key_id, load_key
@@ -233,6 +233,8 @@ def _stage_pending(sc, config_json: str, store: Store, staging: str, set_inputs:
          .map(lambda item: stage_input(config_json, store, staging, item[0], item[1], key_identity)["records"])
          .collect())
     except Exception as error:  # an executor that joined after the check and lacks the key
+        if INTERRUPTED.is_set():  # the jobs were cancelled by Ctrl-C
+            raise KeyboardInterrupt from None
         if "ExecutorKeyMismatch" in str(error):
             detail = str(error).split("ExecutorKeyMismatch: ", 1)[1].splitlines()[0]
             raise KeyNotOnExecutors(f"{detail}: every executor needs the driver's fingerprint key "
@@ -311,6 +313,7 @@ def _run_locked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, spa
     sc = spark.sparkContext
     config_json = config.model_dump_json()
     try:
+        raise_if_interrupted()
         _check_executor_keys(sc, config_json, key_identity, log)  # before anything is staged
     except BaseException:
         if own_session:
@@ -346,6 +349,7 @@ def _run_locked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, spa
             f"{inputs_info['resumed']} already staged, {already_published} already published")
         if pending:
             _stage_pending(sc, config_json, store, staging, set_inputs, pending, log, key_identity)
+        raise_if_interrupted()
         staged_inputs = [loc for loc in set_inputs if is_done(store, staging, loc)]
         failures = {loc: read_failure(store, staging, loc) or {"error": "NotStaged", "detail": "", "attempts": 0}
                     for loc in set_inputs if loc not in staged_inputs}
@@ -370,6 +374,7 @@ def _run_locked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, spa
         timings["documents"] = time.time() - t0
 
         # 2. global dedup over the whole set
+        raise_if_interrupted()
         t0 = time.time()
         staged = [input_dir(store, staging, loc) for loc in staged_inputs]
         docs = _read_staged(spark, store, [store.join(d, "docs.parquet") for d in staged], DOC_SCHEMA) \
@@ -407,6 +412,7 @@ def _run_locked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, spa
         timings["dedup"] = time.time() - t0
 
         # 3. shards: per language ceil(n / rows_per_file) files, rows spread and ordered by seeded hashes
+        raise_if_interrupted()
         t0 = time.time()
         if root.store.exists(out_dir):  # an object-store set left half-written by a crash
             store.remove_tree(out_dir)

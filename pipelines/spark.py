@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from corpus.config import SparkConfig
@@ -70,6 +72,37 @@ def ensure_java() -> str:
     )
 
 
+#: set by the first Ctrl-C (SIGINT) once a session exists: Spark's jobs are being cancelled, the run stops at
+#: its next step and the CLI exits 130 (see ``stop_jobs_on_interrupt``)
+INTERRUPTED = threading.Event()
+
+
+def stop_jobs_on_interrupt(sc) -> None:
+    """Replace PySpark's SIGINT handler, which calls into the JVM from inside the signal handler (a re-entrant
+    Py4J call that logs several tracebacks), by one that cancels the jobs from another thread: the running
+    job fails, the driver stops Spark on its way out and says one line. A second Ctrl-C stops at once."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def on_interrupt(signum, frame):
+        if INTERRUPTED.is_set():
+            raise KeyboardInterrupt
+        INTERRUPTED.set()
+        threading.Thread(target=cancel, name="cancel-on-interrupt", daemon=True).start()
+
+    def cancel():
+        sc.setLogLevel("OFF")  # the cancelled tasks' stack traces are Spark's chatter, not news to the operator
+        sc.cancelAllJobs()
+
+    signal.signal(signal.SIGINT, on_interrupt)
+
+
+def raise_if_interrupted() -> None:
+    """Called between the steps of a run: after a Ctrl-C nothing new starts."""
+    if INTERRUPTED.is_set():
+        raise KeyboardInterrupt
+
+
 def launched_by_spark_submit() -> bool:
     """spark-submit starts the JVM first and hands the Python driver a gateway port."""
     return "PYSPARK_GATEWAY_PORT" in os.environ
@@ -108,4 +141,5 @@ def build_session(config: SparkConfig, key_env: str = "CORPUS_PII_KEY"):
             builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
+    stop_jobs_on_interrupt(spark.sparkContext)
     return spark

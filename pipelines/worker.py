@@ -31,6 +31,11 @@ from corpus.erasure import ErasedContent, ErasedUrls, ErasureList
 from pii.fingerprints import key_id, load_key
 from pii.scrub import PiiScrubber
 
+# Ctrl-C in a terminal reaches the whole process group: the driver cancels the jobs and stops cleanly;
+# Python workers ignore it (from the moment a task's code is loaded) instead of each printing a traceback
+if threading.current_thread() is threading.main_thread():
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
 _STAGES: dict[tuple[str, str], list[Stage]] = {}
 #: written by the driver into the staging directory when the root's erasure log is not empty
 ERASURES_FILE = "erasures.json"
@@ -147,9 +152,7 @@ def stage_input(config_json: str, store: Store, staging_dir: str, file_index: in
     ``key_identity``: the driver's fingerprint key; an executor holding another (or none) refuses. An input
     that cannot be read leaves ``_FAILED.json`` instead of ``_DONE.json`` and the task succeeds: the input
     fails alone. Returns the summary (``records`` read; ``failed`` set when the input failed)."""
-    # Ctrl-C in a terminal reaches the whole process group: the driver cancels the jobs and stops cleanly;
-    # Python workers ignore it instead of each printing a KeyboardInterrupt traceback
-    if threading.current_thread() is threading.main_thread():
+    if threading.current_thread() is threading.main_thread():  # a worker forked after this module was loaded
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     config = PipelineConfig.model_validate_json(config_json)
     check_executor_key(config, key_identity)

@@ -55,3 +55,47 @@ def test_killed_run_resumes_with_identical_shards(sample_crawl, sample_run, spar
         (f["path"], f["sha256"]) for f in sample_run.manifest["files"]}
     assert resumed.stats["records"] == sample_run.stats["records"]
     assert not list(Path(root).glob("staging/*"))
+
+
+def test_ctrl_c_stops_cleanly_with_one_line_and_exit_130_then_resumes(sample_crawl, sample_run, spark, tmp_path):
+    """Ctrl-C (SIGINT to the terminal's process group: driver, Spark JVM, Python workers) mid-run: Spark's jobs
+    are cancelled, the lock is released, one line is printed and the exit code is 130; the same command
+    resumes from what was staged."""
+    from corpus.cli import EXIT_INTERRUPTED
+    from pipelines.job import run_pipeline
+
+    root = tmp_path / "interrupted"
+    config = tmp_path / "quick.toml"
+    config.write_text("[pii]\ncanary = false\n")
+    env = dict(os.environ, PYSPARK_PYTHON=sys.executable, SPARK_LOCAL_IP="127.0.0.1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "corpus.cli", "run", "--master", "local[2]", "--output", str(root), "--night", NIGHT,
+         "--config", str(config), "--input", *sample_crawl.files],
+        env=env, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    staging = root / "staging" / NIGHT
+    deadline = time.time() + 300
+    try:
+        while not list(staging.glob("*/_DONE.json")):
+            assert proc.poll() is None, "the run ended before any input was staged"
+            assert time.time() < deadline, "no input staged in time"
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == EXIT_INTERRUPTED, err[-3000:]
+    after = err.split("records/s", 1)[-1]  # what was printed from the interrupt on
+    assert "Traceback" not in err and "Exception" not in after and "ERROR" not in after, err[-3000:]
+    assert [line for line in after.splitlines() if line.strip() and "inputs " not in line] == [
+        "[corpus] interrupted: what was staged is kept; run the same command again to resume"]
+    assert out == ""
+    assert not (root / "_LOCK.json").exists(), "a clean stop releases the root's lock"
+    staged = len(list(staging.glob("*/_DONE.json")))
+    assert staged < len(sample_crawl.files) and not (root / "sets" / NIGHT).exists()
+
+    resumed = run_pipeline(sample_crawl.files, str(root), PipelineConfig.load(config), spark=spark,
+                           log=lambda m: None, night=NIGHT)  # no --break-lock needed
+    assert resumed.set_id == NIGHT and resumed.stats["inputs"]["resumed"] == staged
+    assert resumed.stats["records"] == sample_run.stats["records"]
