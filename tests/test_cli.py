@@ -55,3 +55,55 @@ def test_run_refuses_a_directory_that_is_not_a_corpus_root(tmp_path, capsys, sam
     assert main(["run", "--input", sample_crawl.files[0], "--output", str(tmp_path)]) == 2
     assert "not a corpus output directory" in capsys.readouterr().err
     assert (tmp_path / "notes.txt").read_text() == "not a corpus"
+
+
+def _read_only_directory(path):
+    """A directory this process cannot write into, even as root (an immutable directory there); None where
+    the system cannot make one."""
+    import os
+    import subprocess
+
+    path.mkdir()
+    if os.getuid() != 0:
+        path.chmod(0o555)
+        return path
+    done = subprocess.run(["chattr", "+i", str(path)], capture_output=True)
+    return path if done.returncode == 0 else None
+
+
+def test_a_root_that_cannot_be_written_is_a_usage_error_naming_the_path(tmp_path, capsys, sample_crawl):
+    import os
+    import subprocess
+
+    import pytest
+
+    locked = _read_only_directory(tmp_path / "readonly")
+    if locked is None:
+        pytest.skip("no way to make a read-only directory here (not root-capable chattr, not an ordinary user)")
+    try:
+        code = main(["run", "--input", sample_crawl.files[0], "--output", str(locked / "root")])
+    finally:
+        if os.getuid() == 0:
+            subprocess.run(["chattr", "-i", str(locked)], check=True)
+        else:
+            locked.chmod(0o755)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert str(locked / "root") in err and ("Permission denied" in err or "Operation not permitted" in err)
+    assert "run the same command again to resume" not in err and "Traceback" not in err
+
+
+def test_storage_errors_relayed_by_spark_are_named_with_their_path():
+    """A full disk met by an executor arrives as text inside Spark's error: the path and the cause survive."""
+    import errno
+
+    from corpus.cli import storage_problem
+
+    full = OSError(errno.ENOSPC, "No space left on device", "/data/out/staging/2026-11-01/ab12/docs.parquet")
+    relayed = RuntimeError("An error occurred while calling o88.collect.\norg.apache.spark.api.python.PythonException: "
+                           f"Traceback (most recent call last):\npipelines.worker.StagingFailed: input #3: OSError: {full}\n")
+    assert storage_problem(relayed) == "No space left on device: /data/out/staging/2026-11-01/ab12/docs.parquet"
+    assert storage_problem(PermissionError(errno.EACCES, "Permission denied", "/srv/corpus")) == \
+        "Permission denied: /srv/corpus"
+    assert storage_problem(FileNotFoundError(errno.ENOENT, "No such file or directory", "/x")) is None
+    assert storage_problem(RuntimeError("pyarrow.lib.ArrowInvalid: could not convert")) is None
