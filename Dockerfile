@@ -15,7 +15,9 @@ COPY filters filters
 COPY pii pii
 COPY dedup dedup
 COPY pipelines pipelines
+COPY trainer trainer
 COPY docker docker
+COPY docs docs
 RUN pip install --no-cache-dir --no-deps . \
  && ln -s "$(python -c 'import pyspark, os; print(os.path.dirname(pyspark.__file__))')" /opt/spark
 ENV SPARK_HOME=/opt/spark PATH=/opt/spark/bin:$PATH
