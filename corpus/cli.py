@@ -54,6 +54,9 @@ RUN_FLAGS = {"--master": ("spark", "master"), "--rows-per-file": ("shards", "row
              "--blocklist": ("optout", "blocklist_files"), "--optout-list": ("optout", "optout_files")}
 
 
+CONFIG_HELP = "configuration file (every key: docs/configuration.md)"
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from corpus.inputs import InputError, resolve_inputs
     from corpus.ledger import NotACorpusRoot, UnsafePath, validate_night
@@ -381,10 +384,20 @@ def _night(text: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="corpus", description="GDPR-compliant multilingual web-corpus pipeline")
+    parser = argparse.ArgumentParser(
+        prog="corpus", description="GDPR-compliant multilingual web-corpus pipeline",
+        epilog="configuration: docs/configuration.md; nightly runs, exit codes, cron and Airflow: docs/scheduling.md; "
+               "the shard contract: docs/shard-contract.md")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="run the pipeline on WARC files (default: the bundled sample crawl)")
+    run = sub.add_parser(
+        "run", help="run the pipeline on WARC files (default: the bundled sample crawl)",
+        description="Add a shard set for the inputs not yet published to the corpus root --output (an interrupted "
+                    "run is resumed first; published inputs are skipped).",
+        epilog="exit codes: 0 published or nothing new; 1 failed, run the same command again to resume; 2 refused "
+               "(usage, configuration, permission, disk full, a promise the run cannot keep); 3 published, but some "
+               "inputs could not be read (retried on the next nights) or were abandoned; 130 interrupted. The last "
+               "line on stdout is a JSON summary. See docs/scheduling.md and docs/configuration.md.")
     run.add_argument("--input", nargs="+", metavar="PATH",
                      help="WARC/ARC files, globs, directories, https:// or s3:// URLs, warc.paths(.gz) listings")
     run.add_argument("--limit", type=_positive_int, default=None, help="process only the first N inputs")
@@ -392,7 +405,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=0, help="seed of --sample")
     run.add_argument("--cc-base", default="https://data.commoncrawl.org/",
                      help="base URL for the relative paths of a warc.paths listing")
-    run.add_argument("--output", required=True, metavar="DIR")
+    run.add_argument("--output", required=True, metavar="ROOT",
+                     help="the corpus root: a local directory or an s3:// prefix (created on first use)")
     run.add_argument("--master", default=None, help="Spark master URL (default local[*])")
     run.add_argument("--config", default=None, metavar="TOML", help="configuration file (see docs/configuration.md)")
     run.add_argument("--rows-per-file", type=int, default=None, help="maximum documents per shard file")
@@ -419,7 +433,7 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=text)
         p.add_argument("--input", required=True, help="JSONL with a 'text' field ('-' for stdin)")
         p.add_argument("--output", required=True, help="JSONL to write ('-' for stdout)")
-        p.add_argument("--config", default=None, metavar="TOML")
+        p.add_argument("--config", default=None, metavar="TOML", help=CONFIG_HELP)
         p.set_defaults(func=func)
 
     forget = sub.add_parser("forget", help="erase data subjects' documents from every published set (GDPR Art. 17)")
@@ -439,20 +453,21 @@ def build_parser() -> argparse.ArgumentParser:
                              "(built without the key or with another); default: refuse")
     forget.add_argument("--master", default=None, help="Spark master URL (default local[*])")
     forget.add_argument("--break-lock", action="store_true", help="take the root's lock from a run that is gone")
-    forget.add_argument("--config", default=None, metavar="TOML")
+    forget.add_argument("--config", default=None, metavar="TOML", help=CONFIG_HELP)
     forget.set_defaults(func=cmd_forget)
 
     compliance = sub.add_parser("compliance", help="compliance report (HTML + JSON) across every run of a root")
-    compliance.add_argument("--root", required=True)
-    compliance.add_argument("--config", default=None, metavar="TOML")
+    compliance.add_argument("--root", required=True, help="the corpus root (--output of corpus run)")
+    compliance.add_argument("--config", default=None, metavar="TOML", help=CONFIG_HELP)
     compliance.set_defaults(func=cmd_compliance)
 
     tokenizer = sub.add_parser("tokenizer", help="tokenizer for the trainer").add_subparsers(dest="action", required=True)
     tok_train = tokenizer.add_parser("train", help="train SentencePiece on a language-balanced sample of the shards")
     tok_train.add_argument("--data", required=True, help="a corpus root or one shard set")
     tok_train.add_argument("--out", default=None, help="where tokenizer.model and fertility.json go (default DATA/tokenizer)")
-    tok_train.add_argument("--vocab-size", type=int, default=None)
-    tok_train.add_argument("--config", default=None, metavar="TOML")
+    tok_train.add_argument("--vocab-size", type=_positive_int, default=None,
+                           help="pieces in the vocabulary (default: tokenizer.vocab_size)")
+    tok_train.add_argument("--config", default=None, metavar="TOML", help=CONFIG_HELP)
     tok_train.set_defaults(func=cmd_tokenizer_train)
 
     train = sub.add_parser("train", help="train the language model on published shards (JAX; resumes)")
@@ -460,20 +475,21 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", required=True, help="checkpoints and metrics.jsonl")
     train.add_argument("--tokenizer", default=None, help="tokenizer.model (default DATA/tokenizer/tokenizer.model)")
     train.add_argument("--config", default=None, metavar="TOML", help="[train] section: model, optimiser, mesh")
-    train.add_argument("--steps", type=int, default=None)
-    train.add_argument("--global-batch", type=int, default=None)
-    train.add_argument("--seq-len", type=int, default=None)
+    train.add_argument("--steps", type=int, default=None, help="train until this step (default: train.steps)")
+    train.add_argument("--global-batch", type=int, default=None,
+                       help="sequences per step over all hosts (default: train.global_batch)")
+    train.add_argument("--seq-len", type=int, default=None, help="tokens per sequence (default: train.seq_len)")
     train.add_argument("--distributed", action="store_true", help="jax.distributed.initialize() (TPU pods)")
     train.add_argument("--coordinator", default=None, help="host:port of process 0 (multi-process without a pod)")
-    train.add_argument("--num-processes", type=int, default=None)
-    train.add_argument("--process-id", type=int, default=None)
+    train.add_argument("--num-processes", type=_positive_int, default=None, help="processes in all (with --coordinator)")
+    train.add_argument("--process-id", type=int, default=None, help="this process's number, 0-based (with --coordinator)")
     train.set_defaults(func=cmd_train)
 
     sample = sub.add_parser("sample", help="write the synthetic sample crawl (WARC files)")
-    sample.add_argument("output")
-    sample.add_argument("--pages-per-language", type=int, default=6)
-    sample.add_argument("--files", type=int, default=4)
-    sample.add_argument("--seed", type=int, default=7)
+    sample.add_argument("output", help="directory to write the WARC files and sample.json into")
+    sample.add_argument("--pages-per-language", type=_positive_int, default=6, help="pages per language")
+    sample.add_argument("--files", type=_positive_int, default=4, help="WARC files to spread the pages over")
+    sample.add_argument("--seed", type=int, default=7, help="seed of the generator (the same seed, the same files)")
     sample.set_defaults(func=cmd_sample)
     return parser
 
