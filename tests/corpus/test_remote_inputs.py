@@ -179,3 +179,33 @@ def test_s3_inputs_through_a_real_s3_server(s3_server, sample_crawl, tmp_path):
     local = stage_input(config.model_dump_json(), store, str(tmp_path / "local"), 0, sample_crawl.files[0])
     assert (summary["sha256"], summary["records"], summary["documents"]) == (
         local["sha256"], local["records"], local["documents"])
+
+
+def test_s3_options_profile_path_style_and_bucket_creation(s3_server, tmp_path, monkeypatch):
+    """[remote]'s S3 settings reach the store: credentials from a named profile (none in the environment),
+    path-style addressing, and the output bucket created only when asked."""
+    from botocore.exceptions import NoCredentialsError
+
+    from corpus.storage import Store
+
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(key, raising=False)
+    credentials = tmp_path / "credentials"
+    credentials.write_text("[corpus-night]\naws_access_key_id = night\naws_secret_access_key = night-secret\n")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+
+    plain = RemoteOptions(retries=1, s3_endpoint_url=s3_server)
+    with pytest.raises(NoCredentialsError):  # nothing in the environment: the profile is what makes it work
+        Store("s3://profile-bucket/root", plain).fs.ls("profile-bucket")
+    options = RemoteOptions(retries=1, s3_endpoint_url=s3_server, s3_profile="corpus-night", s3_region="eu-west-1",
+                            s3_path_style=True)
+    store = Store("s3://profile-bucket/root", options)
+    assert store.ensure_bucket() is False and not store.fs.exists("profile-bucket"), "created without being asked"
+    creating = Store("s3://profile-bucket/root", RemoteOptions(**{**options.__dict__, "s3_create_bucket": True}))
+    assert creating.ensure_bucket() is True and creating.ensure_bucket() is False
+    creating.write_json(creating.join(creating.root, "index.json"), {"sets": []})
+    assert store.read_json("profile-bucket/root/index.json") == {"sets": []}
+    client_config = store.fs.client_kwargs, store.fs.config_kwargs
+    assert client_config[0]["region_name"] == "eu-west-1"
+    assert client_config[1]["s3"] == {"addressing_style": "path"}
