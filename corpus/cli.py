@@ -374,15 +374,6 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _night(text: str) -> str:
-    from corpus.ledger import validate_night
-
-    try:
-        return validate_night(text, what="a night")
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="corpus", description="GDPR-compliant multilingual web-corpus pipeline",
@@ -414,7 +405,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="domains / URL prefixes never to ingest (repeatable)")
     run.add_argument("--optout-list", action="append", default=[], metavar="FILE",
                      help="domains / URL prefixes whose owners opted out, e.g. removal requests (repeatable)")
-    run.add_argument("--night", type=_night, default=None, metavar="YYYY-MM-DD",
+    run.add_argument("--night", default=None, metavar="YYYY-MM-DD",
                      help="name of the new shard set (default: today's date, UTC)")
     run.add_argument("--sample-pages", type=_positive_int, default=6, help="pages per language in the generated sample crawl")
     run.add_argument("--retry-abandoned", action="store_true",

@@ -38,7 +38,8 @@ def test_per_language_floors_and_the_default_floor(tmp_path):
     assert FastTextLangId(LangIdConfig(thresholds_file=str(own))).classify(text).reason == "low_confidence"
     none = tmp_path / "none.json"
     none.write_text('{"thresholds": {}}')
-    assert FastTextLangId(LangIdConfig(thresholds_file=str(none), min_score=1.01)).classify(text).reason == \
+    assert STAGE.classify(text).score < 1.0  # so a floor of 1.0 (the highest allowed) is out of reach
+    assert FastTextLangId(LangIdConfig(thresholds_file=str(none), min_score=1.0)).classify(text).reason == \
         "low_confidence"
     assert STAGE.classify("   \n ").reason == "no_text"
 

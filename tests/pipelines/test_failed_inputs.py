@@ -19,6 +19,8 @@ from tests.conftest import read_jsonl
 
 pytestmark = pytest.mark.spark
 
+#: what these tests do not look at, made cheap: no canary, one shard file per language
+QUICK = "[pii]\ncanary = false\n[shards]\nfiles_multiple = 1\n"
 FAST_RETRIES = '[remote]\nretries = 2\nbackoff_seconds = 0.01\nstart_jitter_seconds = 0.0\ntimeout_seconds = 5\n'
 
 
@@ -53,7 +55,7 @@ def test_an_unreadable_input_fails_alone_is_retried_first_then_abandoned(sample_
     port = _free_port()
     late_url, dead_url = f"http://127.0.0.1:{port}/late.warc.gz", "http://127.0.0.1:9/x.warc.gz"
     config = tmp_path / "night.toml"
-    config.write_text(FAST_RETRIES + "[inputs]\nretry_failed_nights = 1\n[pii]\ncanary = false\n")
+    config.write_text(FAST_RETRIES + "[inputs]\nretry_failed_nights = 1\n" + QUICK)
     root = tmp_path / "root"
     common = ["--output", str(root), "--config", str(config), "--master", "local[2]"]
 

@@ -66,7 +66,7 @@ def test_ctrl_c_stops_cleanly_with_one_line_and_exit_130_then_resumes(sample_cra
 
     root = tmp_path / "interrupted"
     config = tmp_path / "quick.toml"
-    config.write_text("[pii]\ncanary = false\n")
+    config.write_text("[pii]\ncanary = false\n[shards]\nfiles_multiple = 1\n")  # cheap: not what is tested
     env = dict(os.environ, PYSPARK_PYTHON=sys.executable, SPARK_LOCAL_IP="127.0.0.1")
     proc = subprocess.Popen(
         [sys.executable, "-m", "corpus.cli", "run", "--master", "local[2]", "--output", str(root), "--night", NIGHT,
