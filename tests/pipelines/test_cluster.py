@@ -1,11 +1,13 @@
 """The deployment as written: docker-compose.yml's services run their own commands here, where no Docker engine
 is present — the Spark master, two workers and the history server as local processes on 127.0.0.1, a
 loopback S3 server (moto) standing in for MinIO — and the `corpus` job service's command must publish the same
-documents as local mode into the bucket it creates, with its event log in the history server. Host names,
+documents as local mode into the bucket it creates (a corpus root on an object store: shards, index, ledger,
+dedup index), with its event log in the history server. Host names,
 ports and the container paths are the only things translated (each container has its own)."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -187,12 +189,22 @@ def test_the_compose_job_publishes_to_minio_on_the_cluster_like_local_mode(compo
     assert manifest["run"]["master"] == compose.master
     assert {(f["path"], f["rows"]) for f in manifest["files"]} == {
         (f["path"], f["rows"]) for f in sample_run.manifest["files"]}
-    for entry in manifest["files"]:
-        remote = pq.read_table(io.BytesIO(fs.cat_file(f"{prefix}/sets/{set_id}/{entry['path']}")))
+    for entry in manifest["files"]:  # every shard as the manifest says, and as local mode wrote it
+        data = fs.cat_file(f"{prefix}/sets/{set_id}/{entry['path']}")
+        assert hashlib.sha256(data).hexdigest() == entry["sha256"] and len(data) == entry["bytes"]
+        remote = pq.read_table(io.BytesIO(data))
         local = pq.read_table(Path(sample_run.set_dir) / entry["path"])
         assert remote.drop_columns(["warc_file"]).equals(local.drop_columns(["warc_file"]))  # other input paths
     stats = json.loads(fs.cat_file(f"{prefix}/sets/{set_id}/stats.json"))
     assert stats["records"] == sample_run.stats["records"]
+    # the root on the object store: index, ledger, the dedup index, nothing left in staging
+    assert [s["id"] for s in json.loads(fs.cat_file(f"{prefix}/index.json"))["sets"]] == [set_id]
+    assert len(fs.cat_file(f"{prefix}/ledger.jsonl").decode().splitlines()) == len(sample_crawl.files)
+    assert fs.ls(f"{prefix}/sets", detail=False) == [f"{prefix}/sets/{set_id}"]
+    assert not fs.exists(f"{prefix}/staging") or not fs.ls(f"{prefix}/staging")
+    keys = sum(pq.read_metadata(io.BytesIO(fs.cat_file(p))).num_rows
+               for p in fs.ls(f"{prefix}/sets/{set_id}/dedup_index", detail=False))
+    assert keys == stats["dedup_index"]["keys"] == sample_run.stats["dedup_index"]["keys"] > 0
 
     # the run's event log reached the history server through the shared /spark-events volume
     deadline = time.time() + 60
