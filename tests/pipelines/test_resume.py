@@ -18,25 +18,34 @@ from tests.conftest import NIGHT
 pytestmark = pytest.mark.spark
 
 
+def _run_until_an_input_is_staged(root: Path, inputs: list[str], *args: str, output=subprocess.PIPE):
+    """`corpus run` in its own process group (as a terminal runs it), returned once it has staged an input."""
+    env = dict(os.environ, PYSPARK_PYTHON=sys.executable, SPARK_LOCAL_IP="127.0.0.1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "corpus.cli", "run", "--master", "local[2]", "--output", str(root), "--night", NIGHT,
+         *args, "--input", *inputs],
+        env=env, start_new_session=True, stdout=output, stderr=output, text=True)
+    deadline = time.time() + 300
+    try:
+        while not list((root / "staging" / NIGHT).glob("*/_DONE.json")):
+            assert proc.poll() is None, "the run ended before any input was staged"
+            assert time.time() < deadline, "no input staged in time"
+            time.sleep(0.05)
+    except BaseException:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise
+    return proc
+
+
 def test_killed_run_resumes_with_identical_shards(sample_crawl, sample_run, spark, tmp_path):
     from pipelines.job import run_pipeline
 
     root = tmp_path / "crashy"
-    env = dict(os.environ, PYSPARK_PYTHON=sys.executable, SPARK_LOCAL_IP="127.0.0.1")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "corpus.cli", "run", "--master", "local[2]", "--output", str(root), "--night", NIGHT,
-         "--input", *sample_crawl.files],
-        env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = _run_until_an_input_is_staged(root, sample_crawl.files, output=subprocess.DEVNULL)
+    os.killpg(proc.pid, signal.SIGKILL)  # the whole process group: driver, JVM, Python workers
+    proc.wait()
     staging = root / "staging" / NIGHT
-    deadline = time.time() + 300
-    try:
-        while not list(staging.glob("*/_DONE.json")):
-            assert proc.poll() is None, "the run ended before any input was staged"
-            assert time.time() < deadline, "no input staged in time"
-            time.sleep(0.05)
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)  # the whole process group: driver, JVM, Python workers
-        proc.wait()
     staged = len(list(staging.glob("*/_DONE.json")))
     assert 1 <= staged < len(sample_crawl.files), "kill landed after every input was staged"
     assert not (root / "sets" / NIGHT).exists() and not (root / "index.json").exists()
@@ -67,18 +76,9 @@ def test_ctrl_c_stops_cleanly_with_one_line_and_exit_130_then_resumes(sample_cra
     root = tmp_path / "interrupted"
     config = tmp_path / "quick.toml"
     config.write_text("[pii]\ncanary = false\n[shards]\nfiles_multiple = 1\n")  # cheap: not what is tested
-    env = dict(os.environ, PYSPARK_PYTHON=sys.executable, SPARK_LOCAL_IP="127.0.0.1")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "corpus.cli", "run", "--master", "local[2]", "--output", str(root), "--night", NIGHT,
-         "--config", str(config), "--input", *sample_crawl.files],
-        env=env, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = _run_until_an_input_is_staged(root, sample_crawl.files, "--config", str(config))
     staging = root / "staging" / NIGHT
-    deadline = time.time() + 300
     try:
-        while not list(staging.glob("*/_DONE.json")):
-            assert proc.poll() is None, "the run ended before any input was staged"
-            assert time.time() < deadline, "no input staged in time"
-            time.sleep(0.05)
         os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
         out, err = proc.communicate(timeout=120)
     finally:
