@@ -38,6 +38,18 @@ def _run_until_an_input_is_staged(root: Path, inputs: list[str], *args: str, out
     return proc
 
 
+def _wait_until_gone(group: int) -> None:
+    """Until no process of the group is left (the driver's exit does not mean its workers are reaped)."""
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    raise AssertionError("processes of the killed run are still alive")
+
+
 def test_killed_run_resumes_with_identical_shards(sample_crawl, sample_run, spark, tmp_path):
     from pipelines.job import run_pipeline
 
@@ -45,6 +57,7 @@ def test_killed_run_resumes_with_identical_shards(sample_crawl, sample_run, spar
     proc = _run_until_an_input_is_staged(root, sample_crawl.files, output=subprocess.DEVNULL)
     os.killpg(proc.pid, signal.SIGKILL)  # the whole process group: driver, JVM, Python workers
     proc.wait()
+    _wait_until_gone(proc.pid)  # a worker finishing a write as the signal lands would change the count below
     staging = root / "staging" / NIGHT
     staged = len(list(staging.glob("*/_DONE.json")))
     assert 1 <= staged < len(sample_crawl.files), "kill landed after every input was staged"
