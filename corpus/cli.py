@@ -115,8 +115,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 #: "PermissionError: [Errno 13] Permission denied: '/path'" as Python prints it (also inside a Spark error)
-_STORAGE_ERROR = re.compile(r"(?:PermissionError|OSError|IsADirectoryError|NotADirectoryError)?:? ?"
-                            r"\[Errno (?P<errno>\d+)\] (?P<strerror>[^:\n]+): '(?P<path>[^'\n]+)'")
+_STORAGE_ERROR = re.compile(r"\[Errno (?P<errno>\d+)\] (?P<strerror>[^:\n]+): '(?P<path>[^'\n]+)'")
 
 
 def storage_problem(error: BaseException) -> str | None:

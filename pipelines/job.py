@@ -20,6 +20,7 @@ import os
 import threading
 import time
 import uuid
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache, partial
@@ -47,7 +48,7 @@ from corpus.storage import Store
 from corpus.stages import StageStats
 from dedup.index import INDEX_DIR, INDEX_SCHEMA, PublishedIndex
 from pipelines.dedup import deduplicate, index_rows
-from pipelines.spark import INTERRUPTED, build_session, raise_if_interrupted
+from pipelines.spark import build_session, raise_if_interrupted
 from corpus.erasure import ErasureList
 from corpus.secrets import redacted_config_json
 from pii.fingerprints import key_id, load_key
@@ -171,10 +172,11 @@ def _plan_set(root: CorpusRoot, inputs: list[str], night: str | None, log, remot
     plus every input that failed on an earlier night (given again or not)."""
     ledger = root.ledger()
 
-    def is_published(location: str) -> bool:
+    def is_published(location: str) -> bool:  # a remote input's size costs a request: asked once per input
         entry = ledger.get(location)
         return entry is not None and entry.published and input_size(location, remote) == entry.size
 
+    published = {loc for loc in inputs if is_published(loc)}
     abandoned = [] if retry_abandoned else \
         [loc for loc in inputs if (e := ledger.get(loc)) is not None and e.status == ABANDONED]
     if abandoned:
@@ -184,7 +186,7 @@ def _plan_set(root: CorpusRoot, inputs: list[str], night: str | None, log, remot
     retried = sorted(e.location for e in ledger.values() if e.status == FAILED)
     if retried:
         log(f"retrying {len(retried)} input(s) that failed on an earlier night first")
-    new = [loc for loc in inputs if not is_published(loc) and loc not in abandoned]
+    new = [loc for loc in inputs if loc not in published and loc not in abandoned]
     unfinished = root.unfinished_sets()
     if unfinished:
         set_id = unfinished[0]
@@ -193,7 +195,7 @@ def _plan_set(root: CorpusRoot, inputs: list[str], night: str | None, log, remot
     else:
         set_id, earlier = root.new_set_id(night), []
     return SetPlan(set_id, sorted(set(earlier) | set(new) | set(retried)),
-                   sum(1 for loc in inputs if is_published(loc)), retried, abandoned)
+                   len(published), retried, abandoned)
 
 
 def _failure_entries(root: CorpusRoot, failures: dict[str, dict], set_id: str, retry_nights: int) -> list[dict]:
@@ -233,8 +235,6 @@ def _stage_pending(sc, config_json: str, store: Store, staging: str, set_inputs:
          .map(lambda item: stage_input(config_json, store, staging, item[0], item[1], key_identity)["records"])
          .collect())
     except Exception as error:  # an executor that joined after the check and lacks the key
-        if INTERRUPTED.is_set():  # the jobs were cancelled by Ctrl-C
-            raise KeyboardInterrupt from None
         if "ExecutorKeyMismatch" in str(error):
             detail = str(error).split("ExecutorKeyMismatch: ", 1)[1].splitlines()[0]
             raise KeyNotOnExecutors(f"{detail}: every executor needs the driver's fingerprint key "
@@ -504,13 +504,11 @@ def _refuse_if_everything_dropped(summaries: list[dict], stage_stats: dict[str, 
     records = sum(s["records"] for s in summaries)
     if options.allow_empty_set or records == 0 or any(s["documents"] for s in summaries):
         return
-    reasons: dict[str, int] = {}
+    reasons = Counter()
     for name, st in stage_stats.items():
-        for reason, n in st.dropped.items():
-            reasons[f"{name}: {reason}"] = reasons.get(f"{name}: {reason}", 0) + n
-        for error, n in st.quarantined.items():
-            reasons[f"{name}: quarantined {error}"] = reasons.get(f"{name}: quarantined {error}", 0) + n
-    top = ", ".join(f"{r} {n}" for r, n in sorted(reasons.items(), key=lambda x: -x[1])[:4])
+        reasons.update({f"{name}: {reason}": n for reason, n in st.dropped.items()})
+        reasons.update({f"{name}: quarantined {error}": n for error, n in st.quarantined.items()})
+    top = ", ".join(f"{r} {n}" for r, n in reasons.most_common(4))
     store.remove_tree(staging)
     raise EverythingDropped(
         f"all {records} record(s) read were dropped before dedup ({top}): the configuration seems to drop "

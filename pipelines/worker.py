@@ -31,11 +31,6 @@ from corpus.erasure import ErasedContent, ErasedUrls, ErasureList
 from pii.fingerprints import key_id, load_key
 from pii.scrub import PiiScrubber
 
-# Ctrl-C in a terminal reaches the whole process group: the driver cancels the jobs and stops cleanly;
-# Python workers ignore it (from the moment a task's code is loaded) instead of each printing a traceback
-if threading.current_thread() is threading.main_thread():
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
 _STAGES: dict[tuple[str, str], list[Stage]] = {}
 #: written by the driver into the staging directory when the root's erasure log is not empty
 ERASURES_FILE = "erasures.json"
@@ -46,10 +41,19 @@ class ExecutorKeyMismatch(RuntimeError):
     host and the two key identities, never the key."""
 
 
+def _ignore_interrupts() -> None:
+    """In a Python worker: Ctrl-C in a terminal reaches the whole process group; the driver cancels the jobs
+    and stops cleanly, so workers ignore it instead of each printing a traceback. (Not at import: the driver
+    imports this module too and must keep its own handler.)"""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def executor_key_report(config_json: str) -> tuple[str, str | None]:
     """(host, identity of the fingerprint key this Python worker sees): the driver checks every executor."""
     import socket
 
+    _ignore_interrupts()  # the first task each worker runs
     return socket.gethostname(), key_id(load_key(PipelineConfig.model_validate_json(config_json).pii))
 
 
@@ -152,8 +156,7 @@ def stage_input(config_json: str, store: Store, staging_dir: str, file_index: in
     ``key_identity``: the driver's fingerprint key; an executor holding another (or none) refuses. An input
     that cannot be read leaves ``_FAILED.json`` instead of ``_DONE.json`` and the task succeeds: the input
     fails alone. Returns the summary (``records`` read; ``failed`` set when the input failed)."""
-    if threading.current_thread() is threading.main_thread():  # a worker forked after this module was loaded
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _ignore_interrupts()
     config = PipelineConfig.model_validate_json(config_json)
     check_executor_key(config, key_identity)
     try:
@@ -165,12 +168,10 @@ def stage_input(config_json: str, store: Store, staging_dir: str, file_index: in
         return {"records": 0, "failed": failure}
     except (KeyboardInterrupt, SystemExit, MemoryError):
         raise
-    except OSError as error:  # writing the staging area: a permission or full disk is named, with its path
-        if error.errno in STORAGE_ERRNOS:
-            raise StagingFailed(f"input #{file_index}: {type(error).__name__}: {error}") from None
-        raise StagingFailed(f"input #{file_index}: {type(error).__name__}") from None
-    except BaseException as error:
-        raise StagingFailed(f"input #{file_index}: {type(error).__name__}") from None
+    except BaseException as error:  # a permission or full disk writing the staging area keeps its path
+        storage = isinstance(error, OSError) and error.errno in STORAGE_ERRNOS
+        raise StagingFailed(f"input #{file_index}: {type(error).__name__}" + (f": {error}" if storage else "")) \
+            from None
 
 
 def _stage_input(config: PipelineConfig, config_json: str, store: Store, staging_dir: str, file_index: int,
