@@ -7,10 +7,11 @@ pipeline reads, to compare documents/s/core.
 What runs (datatrove 0.10.1, every step with its own defaults unless noted):
 
     WarcReader -> Trafilatura(favour_precision=True) -> LanguageFilter (fastText lid.176, ft176 backend)
-      -> GopherRepetitionFilter -> GopherQualityFilter -> FineWebQualityFilter
+      -> GopherRepetitionFilter -> GopherQualityFilter -> FineWebQualityFilter -> PIIFormatter -> ParquetWriter
 
-under ``LocalPipelineExecutor(tasks=1, workers=1)`` with its logging dir in a temp folder. FineWeb's own script
-also has a URLFilter, a C4QualityFilter and writers; they are left out here. Defaults worth knowing:
+under ``LocalPipelineExecutor(tasks=<one per file>, workers=--workers)`` with its logging dir and output in a
+temp folder. FineWeb's own script also has a URLFilter and a C4QualityFilter; they are left out here, and its
+deduplication is a separate multi-stage job that is not run (ours is part of ``corpus run``). Defaults worth knowing:
 LanguageFilter keeps any language scoring > 0.65 (datatrove 0.10.1 default ``languages=None``), and the Gopher
 and FineWeb filters tokenise every document as English (their default ``language``). Trafilatura runs, as in
 datatrove, in a sandbox subprocess with a 1 s per-document timeout; the parent waits while it works.
@@ -27,8 +28,8 @@ Only two things differ from a stock install, both forced by this offline environ
   Never install fasttext-numpy2-wheel (or any other fasttext binding) into the project venv: it overwrites
   the ``fasttext`` module.
 
-The process (and so the Trafilatura sandbox child, which inherits it) is pinned to one CPU unless
-``--no-pin`` is given. By default the clock covers everything datatrove does in a task, including its one-off
+The process (and so its workers and the Trafilatura sandbox children, which inherit it) is pinned to
+``--workers`` CPUs unless ``--no-pin`` is given. By default the clock covers everything datatrove does in a task, including its one-off
 start-up (importing trafilatura in the sandbox child, building spaCy's English tokeniser, loading the fastText
 model: about 2.5 s in all, which dominates on small inputs; each step's ``ms_slowest_doc`` shows it).
 ``--warmup`` pays those costs before the clock starts, for steady-state per-document numbers comparable with
@@ -81,7 +82,9 @@ from datatrove.pipeline.filters import (
     GopherRepetitionFilter,
     LanguageFilter,
 )
+from datatrove.pipeline.formatters import PIIFormatter
 from datatrove.pipeline.readers import WarcReader
+from datatrove.pipeline.writers import ParquetWriter
 from datatrove.utils._import_utils import check_required_dependencies
 from datatrove.utils.lid import FT176LID
 
@@ -202,7 +205,7 @@ def survey(files: list[str]) -> tuple[list[str], dict, list[dict]]:
 # --------------------------------------------------------------------------------------------------------------
 
 
-def build_pipeline(data_folder: str, paths_file: str) -> list:
+def build_pipeline(data_folder: str, paths_file: str, output_folder: str) -> list:
     return [
         WarcReader(data_folder, paths_file=paths_file),
         Trafilatura(favour_precision=True),
@@ -210,10 +213,13 @@ def build_pipeline(data_folder: str, paths_file: str) -> list:
         GopherRepetitionFilter(),
         GopherQualityFilter(),
         FineWebQualityFilter(),
+        PIIFormatter(),
+        ParquetWriter(output_folder),
     ]
 
 
-STEP_KEYS = ["WarcReader", "Trafilatura", "LanguageFilter", "GopherRepetitionFilter", "GopherQualityFilter", "FineWebQualityFilter"]
+STEP_KEYS = ["WarcReader", "Trafilatura", "LanguageFilter", "GopherRepetitionFilter", "GopherQualityFilter",
+             "FineWebQualityFilter", "PIIFormatter", "ParquetWriter"]
 
 
 def _total(value) -> float:
@@ -270,12 +276,12 @@ def warm_up() -> None:
     lid.model.predict("warm up the language identifier", k=-1)
 
 
-def pin_to_one_cpu() -> int | None:
+def pin_to_cpus(n: int) -> list[int] | None:
     if not hasattr(os, "sched_getaffinity"):
         return None
-    cpu = min(os.sched_getaffinity(0))
-    os.sched_setaffinity(0, {cpu})
-    return cpu
+    cpus = sorted(os.sched_getaffinity(0))[:n]
+    os.sched_setaffinity(0, set(cpus))
+    return cpus
 
 
 def cpu_seconds() -> float:
@@ -286,7 +292,8 @@ def cpu_seconds() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--input", nargs="+", required=True, help="WARC files or globs (** recurses); quote them")
-    parser.add_argument("--no-pin", action="store_true", help="do not pin the process to one CPU")
+    parser.add_argument("--workers", type=int, default=1, help="parallel datatrove workers (and CPUs pinned)")
+    parser.add_argument("--no-pin", action="store_true", help="do not pin the process to --workers CPUs")
     parser.add_argument("--logging-dir", help="datatrove logging dir (default: a temp folder, removed afterwards)")
     parser.add_argument(
         "--warmup",
@@ -303,7 +310,7 @@ def main() -> None:
     if not readable:
         raise SystemExit(f"none of the {len(files)} files can be read: {unreadable}")
 
-    pinned = None if args.no_pin else pin_to_one_cpu()
+    pinned = None if args.no_pin else pin_to_cpus(args.workers)
     warm_seconds = None
     if args.warmup:
         t0 = time.perf_counter()
@@ -317,8 +324,8 @@ def main() -> None:
         f.writelines(os.path.relpath(p, data_folder) + "\n" for p in readable)
 
     executor = LocalPipelineExecutor(
-        build_pipeline(data_folder, paths_file), tasks=1, workers=1, logging_dir=logging_dir, skip_completed=False
-    )
+        build_pipeline(data_folder, paths_file, os.path.join(work, "output")), tasks=len(readable),
+        workers=args.workers, logging_dir=logging_dir, skip_completed=False)
     console = open(os.path.join(work, "console.log"), "w")
     redirect = contextlib.nullcontext() if args.verbose else contextlib.redirect_stderr(console)
     cpu0 = cpu_seconds()
@@ -346,9 +353,10 @@ def main() -> None:
     result = {
         "pipeline": f"datatrove {importlib.metadata.version('datatrove')}",
         "steps_config": "WarcReader -> Trafilatura(favour_precision=True) -> LanguageFilter(ft176 via lid.176.ftz) "
-        "-> GopherRepetitionFilter -> GopherQualityFilter -> FineWebQualityFilter (datatrove defaults otherwise)",
-        "executor": "LocalPipelineExecutor(tasks=1, workers=1)",
-        "pinned_cpu": pinned,
+        "-> GopherRepetitionFilter -> GopherQualityFilter -> FineWebQualityFilter -> PIIFormatter -> ParquetWriter "
+        "(datatrove defaults otherwise)",
+        "executor": f"LocalPipelineExecutor(tasks={len(readable)}, workers={args.workers})",
+        "pinned_cpus": pinned,
         "warmup_seconds_untimed": warm_seconds,
         "input_patterns": args.input,
         "files_matched": len(files),
@@ -365,9 +373,9 @@ def main() -> None:
         "seconds_total": round(seconds_total, 3),
         "seconds_in_steps": round(seconds_in_steps, 3),
         "cpu_seconds": round(cpu_used, 3),
-        "cores": 1,
-        "html_documents_per_s_per_core": rate(html_docs, seconds_total),
-        "records_per_s_per_core": rate(records, seconds_total),
+        "cores": args.workers,
+        "html_documents_per_s_per_core": rate(html_docs, seconds_total * args.workers),
+        "records_per_s_per_core": rate(records, seconds_total * args.workers),
         "html_documents_per_s_per_core_in_steps": rate(html_docs, seconds_in_steps),
         "records_per_s_per_core_in_steps": rate(records, seconds_in_steps),
         "html_documents_per_cpu_s": rate(html_docs, cpu_used),
