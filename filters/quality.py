@@ -15,7 +15,6 @@ found once and n-grams are hashed once for every rule (filters/repetition.py).
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from corpus.config import QualityConfig
 from corpus.document import Document, Drop
 from corpus.stages import Stage
 from filters.repetition import NGrams
+from filters.stopwords import stop_words  # noqa: F401  (re-exported: the quality rules' lists)
 from filters.tokenizers import RegexWords
 
 _TERMINAL = tuple(TERMINAL_PUNCTUATION)
@@ -38,18 +38,6 @@ _PARAGRAPHS = re.compile(r"\n{2,}")
 _LINES = re.compile("\n+")
 _SENTENCE_END = re.compile(r"[.!?。！？;;]+(?=\s|$)")
 _WORD_WITHOUT_LETTER = regex.compile(r"^[^\p{L}\n]+$", regex.M)  # \p{L}: str.isalpha's categories
-
-
-@lru_cache(maxsize=None)
-def stop_words(lang: str) -> frozenset[str]:
-    """The stop-word list of a language, lower-cased."""
-    data = resources.files("filters") / "data" / f"stopwords_{lang}.txt"
-    if data.is_file():
-        lines = data.read_text(encoding="utf-8").splitlines()
-        words = [w for line in lines if not line.startswith("#") for w in line.split()]
-    else:
-        words = importlib.import_module(f"spacy.lang.{lang}.stop_words").STOP_WORDS
-    return frozenset(w.lower() for w in words)
 
 
 @lru_cache(maxsize=None)

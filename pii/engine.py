@@ -1,7 +1,8 @@
 """A pattern-only Presidio analyzer for the 24 EU languages, built offline.
 
-Presidio's default engine downloads a spaCy model; here every language gets ``spacy.blank(lang)`` (tokens
-for context words, no download) and the same pattern/validator recognizers: e-mail, phone numbers of
+Presidio's default engine downloads a spaCy model; here no spaCy pipeline runs at all (tokens for context
+words come from a regular expression, stop words from spaCy's lists) and every language gets the same
+pattern/validator recognizers: e-mail, phone numbers of
 the member states (python-phonenumbers, regions chosen by language), IBAN with checksum, payment cards
 with Luhn, IPv4/IPv6, and e-mail addresses written to fool harvesters (pii/obfuscated.py).
 
@@ -291,16 +292,18 @@ def card_recognizer(language: str):
 
 def build_analyzer(languages: tuple[str, ...] = EU_LANGUAGES):
     """One AnalyzerEngine serving every language; built once per worker (takes ~1 s)."""
-    import spacy
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
     from presidio_analyzer.nlp_engine import SpacyNlpEngine
     from presidio_analyzer.predefined_recognizers import EmailRecognizer, IbanRecognizer, IpRecognizer
 
-    class LazyBlankPipelines(dict):
-        """language -> spacy.blank(language), built on first use (French alone takes ~2.5 s to build)."""
+    from filters.stopwords import spacy_stop_words
+
+    class StopWordsOnly(dict):
+        """language -> spaCy's stop words, read on first use. Presidio needs no pipeline here (tokens come from
+        ``process_text``), and building ``spacy.blank`` for 24 languages took every worker ~10 s."""
 
         def __missing__(self, lang: str):
-            self[lang] = spacy.blank(_SPACY_LANG.get(lang, lang))
+            self[lang] = spacy_stop_words(_SPACY_LANG.get(lang, lang))
             return self[lang]
 
         def keys(self):
@@ -314,7 +317,7 @@ def build_analyzer(languages: tuple[str, ...] = EU_LANGUAGES):
         language classes (offline)."""
 
         def load(self) -> None:
-            self.nlp = LazyBlankPipelines()
+            self.nlp = StopWordsOnly()
 
         def process_text(self, text: str, language: str):
             """Tokens from a regular expression, not spaCy: Presidio uses them only to find context words near a
@@ -333,7 +336,7 @@ def build_analyzer(languages: tuple[str, ...] = EU_LANGUAGES):
         # of a vocabulary lookup per token, which was most of the PII stage's time.
         def is_stopword(self, word: str, language: str) -> bool:
             word = word.lower()
-            return word in self.nlp[language].Defaults.stop_words and word not in CONTEXT_WORDS
+            return word in self.nlp[language] and word not in CONTEXT_WORDS
 
         def is_punct(self, word: str, language: str) -> bool:
             return not any(ch.isalnum() for ch in word)

@@ -103,14 +103,11 @@ def _patterns(lang: str) -> tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern
 @lru_cache(maxsize=None)
 def _refused_local_parts(lang: str) -> frozenset[str]:
     """Words that are never the local part of a plainly written address: stop words and website words."""
-    import spacy
+    from filters.stopwords import spacy_stop_words
 
     words = set(WEBSITE_WORDS)
-    for code in {lang, "en"}:
-        try:
-            words |= spacy.util.get_lang_class("xx" if code == "mt" else code).Defaults.stop_words
-        except Exception:  # a language spaCy lacks: its stop words are not needed to stay safe
-            pass
+    for code in {lang, "en"}:  # a language spaCy lacks (Maltese) has none: not needed to stay safe
+        words |= spacy_stop_words(code)
     return frozenset(w.lower() for w in words)
 
 

@@ -84,13 +84,13 @@ def test_memory_stays_bounded_over_a_night_of_new_words():
     scrubber = PiiScrubber(PiiConfig())
     scrubber.scrub("warm up 0301234567 anna@example.de", "de")
     engine = scrubber._analyzer.nlp_engine
-    vocabulary = len(engine.nlp["de"].vocab)
     features = scrubber._names.tagger.features
     features._cache.clear()
     for i in range(50):
         text = f"Schreiben Sie an anna{i}@example.de, Wort{i}x und Zeug{i}y, Telefon 030 1234{i:03d}."
         assert scrubber.scrub(text, "de").counts.get("EMAIL") == 1
-    assert len(engine.nlp["de"].vocab) == vocabulary  # no spaCy Doc is built: no vocabulary growth
+    # no spaCy pipeline at all (stop words only): no vocabulary that could grow
+    assert isinstance(engine.nlp["de"], frozenset) and "und" in engine.nlp["de"]
     assert 0 < len(features._cache) <= features.MAX_CACHED
 
 
