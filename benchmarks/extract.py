@@ -1,4 +1,4 @@
-"""Main-text extraction quality and speed of trafilatura settings, per language.
+"""Main-text extraction quality and speed of the extractors and trafilatura settings, per language.
 
     .venv/bin/python benchmarks/extract.py --webpages ../shared/eval/webpages
 
@@ -28,7 +28,7 @@ from pathlib import Path
 
 from corpus.config import ExtractConfig
 from corpus.document import Document
-from corpus.extract import TrafilaturaExtract
+from corpus.extract import build_extractor
 from corpus.ingest import sniff_charset
 
 SETTINGS = {
@@ -37,6 +37,7 @@ SETTINGS = {
     "balanced": ExtractConfig(fast=False, favor_precision=False),
     "precision": ExtractConfig(fast=False, favor_precision=True),
     "recall": ExtractConfig(fast=False, favor_precision=False, favor_recall=True),
+    "resiliparse": ExtractConfig(engine="resiliparse"),
 }
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
@@ -76,7 +77,7 @@ def normalise(text: str) -> str:
 
 def evaluate(config: ExtractConfig, pages: list[dict]) -> tuple[dict, float]:
     """(set -> lang -> metric sums, pages/s)."""
-    stage = TrafilaturaExtract(config.model_copy(update={"timeout_seconds": None}))
+    stage = build_extractor(config.model_copy(update={"timeout_seconds": None}))
     stage(Document("warm", 0, "", html="<html><body><p>warm up</p></body></html>"))
     sums: dict = defaultdict(lambda: defaultdict(Counter))
     start = time.perf_counter()

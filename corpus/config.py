@@ -127,13 +127,16 @@ class OptOutConfig(_Section):
 
 
 class ExtractConfig(_Section):
-    """trafilatura settings (see benchmarks/extract.py for how they were chosen)."""
+    """Main-text extraction: the extractor and its settings (benchmarks/extract.py compares them on real pages)."""
 
-    favor_precision: bool = Field(False, description="measured (benchmarks/extract.py): costs recall, leaves pages "
-                                                     "empty")
+    engine: Literal["trafilatura", "resiliparse"] = Field(
+        "trafilatura", description="trafilatura: the best main text measured (default); resiliparse: ~50x faster, "
+                                   "keeps more boilerplate (README, Extraction)")
+    favor_precision: bool = Field(False, description="trafilatura: measured (benchmarks/extract.py): costs recall, "
+                                                     "leaves pages empty")
     favor_recall: bool = Field(False, description="trafilatura keeps more doubtful text (more boilerplate too)")
     fast: bool = Field(True, description="skip trafilatura's readability/justext fallbacks: ~2x faster")
-    include_tables: bool = Field(False, description="keep the text of HTML tables")
+    include_tables: bool = Field(False, description="trafilatura: keep the text of HTML tables")
     include_comments: bool = Field(False, description="keep comment sections")
     min_chars: int = Field(1, ge=0, description="a page whose extracted text is shorter is dropped (empty)")
     timeout_seconds: float | None = Field(10.0, ge=0, description="per page; a page over it is quarantined "

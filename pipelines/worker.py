@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 
 from corpus.config import PipelineConfig
 from corpus.document import Document, Outcome
-from corpus.extract import TrafilaturaExtract
+from corpus.extract import build_extractor
 from corpus.ingest import WarcIngest
 from corpus.inputs import InputUnreadable, open_input
 from corpus.staging import write_failure, write_input
@@ -75,7 +75,7 @@ def build_stages(config: PipelineConfig, erasures: ErasureList | None = None) ->
     return [
         OptOutFilter(config.optout),
         *([ErasedUrls(erased)] if erased else []),
-        TrafilaturaExtract(config.extract),
+        build_extractor(config.extract),
         FastTextLangId(config.langid),
         QualityFilter(config.quality),
         PiiScrubber(config.pii, config.langid.languages),
