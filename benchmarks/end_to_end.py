@@ -75,21 +75,27 @@ def run_datatrove(files: list[str], cores: int, documents: int) -> dict:
             "ms_per_doc": {k: v for k, v in result["ms_per_doc_in"].items() if v is not None}}
 
 
-def run_ours(files: list[str], cores: int, documents: int, work: Path) -> dict:
-    root = work / f"root-{cores}"
+#: our configurations compared: the default, and resiliparse as the extractor (extract.engine)
+VARIANTS = {"default": "", "resiliparse": "[extract]\nengine = \"resiliparse\"\n"}
+
+
+def run_ours(files: list[str], cores: int, documents: int, work: Path, variant: str = "default") -> dict:
+    root = work / f"root-{variant}-{cores}"
     shutil.rmtree(root, ignore_errors=True)
+    config = work / f"{variant}.toml"
+    config.write_text(VARIANTS[variant])
     env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"}
     start = time.perf_counter()
     with PeakMemory() as memory:
         done = subprocess.run([str(Path(PYTHON).with_name("corpus")), "run", "--input", *files, "--output", str(root),
-                               "--master", f"local[{cores}]"], capture_output=True, text=True, env=env,
+                               "--master", f"local[{cores}]", "--config", str(config)], capture_output=True, text=True, env=env,
                               preexec_fn=_pinned(cores))
     wall = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"corpus run failed:\n{done.stderr[-3000:]}")
     stats = json.loads(Path(glob.glob(str(root / "sets" / "*" / "stats.json"))[0]).read_text())
     timings = stats["timings"]
-    return {"pipeline": "corpus run", "cores": cores, "wall_seconds": round(wall, 1),
+    return {"pipeline": f"corpus run ({variant})", "cores": cores, "wall_seconds": round(wall, 1),
             "docs_per_s_per_core": round(documents / wall / cores, 2),
             "html_documents_seen": stats["stages"]["extract"]["docs_in"], "kept": stats["records"]["kept"],
             "ms_per_doc": {k: round(1000 * v["seconds"] / max(1, v["docs_in"]), 2) for k, v in stats["stages"].items()},
@@ -130,14 +136,14 @@ def single_core_stages(files: list[str]) -> dict:
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| input | cores | datatrove s | docs/s/core | corpus run s | docs/s/core | ratio | our fixed costs (s) |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| input | cores | datatrove s | docs/s/core | ours | s | docs/s/core | ratio | our fixed costs (s) |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         d, o = r.get("datatrove"), r.get("ours")
         ratio = f"{o['docs_per_s_per_core'] / d['docs_per_s_per_core']:.2f}x" if d and o else "-"
         fixed = ", ".join(f"{k} {v}" for k, v in o["fixed_seconds"].items()) if o else ""
         cells = [r["input"], r["cores"], d["wall_seconds"] if d else "-", d["docs_per_s_per_core"] if d else "-",
-                 o["wall_seconds"] if o else "-", o["docs_per_s_per_core"] if o else "-", ratio, fixed]
+                 o["pipeline"].removeprefix("corpus run ") if o else "-", o["wall_seconds"] if o else "-", o["docs_per_s_per_core"] if o else "-", ratio, fixed]
         lines.append("| " + " | ".join(map(str, cells)) + " |")
     return "\n".join(lines)
 
@@ -150,6 +156,8 @@ def main() -> None:
     parser.add_argument("--input", nargs="+", help="your own WARC files or globs instead of the real pages")
     parser.add_argument("--skip-datatrove", action="store_true")
     parser.add_argument("--skip-ours", action="store_true")
+    parser.add_argument("--variants", nargs="+", default=["default"], choices=list(VARIANTS),
+                        help="our configurations to run (resiliparse: extract.engine = resiliparse)")
     parser.add_argument("--stages", action="store_true", help="also per-stage ms/doc on one core without Spark (x1)")
     parser.add_argument("--work", help="work directory (default: a temp dir; WARCs are reused when it is given)")
     args = parser.parse_args()
@@ -184,10 +192,12 @@ def main() -> None:
             if not args.skip_datatrove:
                 row["datatrove"] = run_datatrove(files, cores, documents)
                 print(json.dumps(row["datatrove"]), flush=True)
-            if not args.skip_ours:
-                row["ours"] = run_ours(files, cores, documents, work)
-                print(json.dumps(row["ours"]), flush=True)
-            rows.append(row)
+            for variant in [] if args.skip_ours else args.variants:
+                ours = run_ours(files, cores, documents, work, variant)
+                print(json.dumps(ours), flush=True)
+                rows.append({**row, "ours": ours})
+            if args.skip_ours:
+                rows.append(row)
     print()
     print(table(rows))
     print(f"\n(work directory: {work})")

@@ -108,10 +108,19 @@ def _similar_pairs(ngram: int, threshold: float, batches):
             "dst": pa.array([d for d, k in zip(rows["dst"], keep) if k], pa.int64())})
 
 
-def connected_components(edges: DataFrame, max_iterations: int = 100) -> DataFrame:
+#: an edge set up to this size is clustered on the driver (one collect, ~30 MB and well under a second per million
+#: edges) instead of by large-star/small-star iterations, each a few Spark jobs: a night's set of a few million
+#: pages has far fewer near-duplicate links than this
+DRIVER_MAX_EDGES = 2_000_000
+
+
+def connected_components(edges: DataFrame, max_iterations: int = 100,
+                         driver_max_edges: int = DRIVER_MAX_EDGES) -> DataFrame:
     """(node, component) for every node with an edge; component = smallest node id in it."""
     current = edges.select(F.greatest("src", "dst").alias("src"), F.least("src", "dst").alias("dst")).distinct()
     current = current.localCheckpoint()
+    if current.count() <= driver_max_edges:
+        return _components_on_driver(current)
     for _ in range(max_iterations):
         nxt = _small_star(_large_star(current)).localCheckpoint()
         if nxt.exceptAll(current).union(current.exceptAll(nxt)).isEmpty():  # one job: unchanged edge set
@@ -121,6 +130,31 @@ def connected_components(edges: DataFrame, max_iterations: int = 100) -> DataFra
         raise RuntimeError(f"connected components did not converge in {max_iterations} iterations")
     roots = current.select(F.col("dst").alias("node"), F.col("dst").alias("component"))
     return current.select(F.col("src").alias("node"), F.col("dst").alias("component")).union(roots).distinct()
+
+
+def _components_on_driver(edges: DataFrame) -> DataFrame:
+    """The same (node, component) rows, computed with numpy: each node takes the smallest label among its
+    edges' ends and then its label's label (pointer jumping), until nothing changes. Labels only ever move to
+    a smaller node of the same component, so the fixed point labels every node with its component's smallest."""
+    import numpy as np
+    import pyarrow as pa
+
+    table = edges.toArrow()
+    src, dst = table.column("src").to_numpy(), table.column("dst").to_numpy()
+    nodes, ends = np.unique(np.concatenate([src, dst]), return_inverse=True)  # sorted: index order = id order
+    u, v = ends[:len(src)], ends[len(src):]
+    label = np.arange(len(nodes))
+    while True:
+        smaller = np.minimum(label[u], label[v])
+        new = label.copy()
+        np.minimum.at(new, u, smaller)
+        np.minimum.at(new, v, smaller)
+        while not np.array_equal(jumped := new[new], new):
+            new = jumped
+        if np.array_equal(new, label):
+            break
+        label = new
+    return edges.sparkSession.createDataFrame(pa.table({"node": nodes, "component": nodes[label]}))
 
 
 def deduplicate(docs: DataFrame, config: DedupConfig, published: DataFrame | None = None) -> DedupResult:

@@ -379,6 +379,7 @@ def _run_locked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, spa
         staged = [input_dir(store, staging, loc) for loc in staged_inputs]
         docs = _read_staged(spark, store, [store.join(d, "docs.parquet") for d in staged], DOC_SCHEMA) \
             .persist(StorageLevel.MEMORY_AND_DISK)
+        docs.count()  # read once into the cache: dedup's concurrent shuffle stages would each read it again
         stage_outcomes = _read_staged(spark, store, [store.join(d, "outcomes.parquet") for d in staged],
                                       OUTCOME_SCHEMA)
         published_index = PublishedIndex(root)
@@ -388,27 +389,7 @@ def _run_locked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, spa
             log(f"dedup: checking against the published index ({len(published_files)} file(s))")
         dedup = deduplicate(docs, config.dedup, published)
         kept = dedup.survivors.persist(StorageLevel.MEMORY_AND_DISK)
-        totals = {r["lang"]: {"documents": r["documents"], "characters": r["characters"], "words": r["words"]}
-                  for r in kept.groupBy("lang").agg(F.count(F.lit(1)).alias("documents"),
-                                                    F.sum("n_chars").alias("characters"),
-                                                    F.sum("n_words").alias("words")).collect()}
-        # values in kept documents: replaced by placeholders, or left in the text by policy (pii.actions)
-        pii: dict[str, dict[str, int]] = {}
-        pii_kept: dict[str, dict[str, int]] = {}
-        for r in (kept.select("lang", "pii_kept", F.explode("pii_counts").alias("type", "n"))
-                  .withColumn("by_policy", F.array_contains("pii_kept", F.col("type")))
-                  .groupBy("lang", "type", "by_policy").agg(F.sum("n").alias("n")).collect()):
-            (pii_kept if r["by_policy"] else pii).setdefault(r["lang"], {})[r["type"]] = int(r["n"])
-        recognizers: dict[str, dict[str, dict[str, int]]] = {}  # lang -> type -> recognizer -> findings
-        for r in (kept.select("lang", F.explode("pii_recognizers").alias("key", "n"))
-                  .groupBy("lang", "key").agg(F.sum("n").alias("n")).collect()):
-            value_type, _, recognizer = r["key"].partition("/")
-            recognizers.setdefault(r["lang"], {}).setdefault(value_type, {})[recognizer] = int(r["n"])
-        mixed: dict[str, dict[str, int]] = {}
-        for r in (kept.select("lang", F.explode("lang_shares").alias("other", "share"))
-                  .where((F.col("other") != F.col("lang")) & (F.col("share") >= config.langid.mixed_share))
-                  .groupBy("lang", "other").agg(F.count(F.lit(1)).alias("n")).collect()):
-            mixed.setdefault(r["lang"], {})[r["other"]] = int(r["n"])
+        totals, pii, pii_kept, recognizers, mixed = _set_aggregates(kept, config.langid.mixed_share)
         timings["dedup"] = time.time() - t0
 
         # 3. shards: per language ceil(n / rows_per_file) files, rows spread and ordered by seeded hashes
@@ -490,6 +471,63 @@ def _run_locked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, spa
             store.remove_tree(out_dir)
         if own_session:
             spark.stop()
+
+
+def aggregate_partition(mixed_share: float, batches):
+    """mapInArrow body: one partition's sums for stats.json, as one JSON row (merged on the driver)."""
+    totals: dict[str, list[int]] = {}
+    pii: Counter = Counter()  # (lang, type, kept by policy) -> values
+    recognizers: Counter = Counter()  # (lang, "TYPE/recognizer") -> findings
+    mixed: Counter = Counter()  # (lang, other language) -> documents
+    for batch in batches:
+        rows = batch.to_pydict()
+        for lang, chars, words, counts, kept, found, shares in zip(
+                rows["lang"], rows["n_chars"], rows["n_words"], rows["pii_counts"], rows["pii_kept"],
+                rows["pii_recognizers"], rows["lang_shares"], strict=True):
+            total = totals.setdefault(lang, [0, 0, 0])
+            total[0] += 1
+            total[1] += chars or 0
+            total[2] += words or 0
+            kept = set(kept or ())
+            for value_type, n in counts or ():
+                pii[lang, value_type, value_type in kept] += n
+            for key, n in found or ():
+                recognizers[lang, key] += n
+            for other, share in shares or ():
+                if other != lang and share >= mixed_share:
+                    mixed[lang, other] += 1
+    yield pa.RecordBatch.from_pylist([{"sums": json.dumps({
+        "totals": totals, "pii": [[*k, n] for k, n in pii.items()],
+        "recognizers": [[*k, n] for k, n in recognizers.items()], "mixed": [[*k, n] for k, n in mixed.items()]})}])
+
+
+def _set_aggregates(kept: DataFrame, mixed_share: float) -> tuple[dict, dict, dict, dict, dict]:
+    """(documents/characters/words per language, personal values replaced and kept by policy per language and
+    type, findings per recognizer, mixed-language pages) of the kept documents: one Spark job."""
+    columns = kept.select("lang", "n_chars", "n_words", "pii_counts", "pii_kept", "pii_recognizers", "lang_shares")
+    totals: dict[str, dict[str, int]] = {}
+    pii: dict[str, dict[str, int]] = {}
+    pii_kept: dict[str, dict[str, int]] = {}
+    recognizers: dict[str, dict[str, dict[str, int]]] = {}  # lang -> type -> recognizer -> findings
+    mixed: dict[str, dict[str, int]] = {}
+    for row in columns.mapInArrow(partial(aggregate_partition, mixed_share), "sums string").collect():
+        sums = json.loads(row["sums"])
+        for lang, (documents, characters, words) in sums["totals"].items():
+            total = totals.setdefault(lang, {"documents": 0, "characters": 0, "words": 0})
+            total["documents"] += documents
+            total["characters"] += characters
+            total["words"] += words
+        for lang, value_type, by_policy, n in sums["pii"]:
+            counts = (pii_kept if by_policy else pii).setdefault(lang, {})
+            counts[value_type] = counts.get(value_type, 0) + n
+        for lang, key, n in sums["recognizers"]:
+            value_type, _, recognizer = key.partition("/")
+            counts = recognizers.setdefault(lang, {}).setdefault(value_type, {})
+            counts[recognizer] = counts.get(recognizer, 0) + n
+        for lang, other, n in sums["mixed"]:
+            counts = mixed.setdefault(lang, {})
+            counts[other] = counts.get(other, 0) + n
+    return totals, pii, pii_kept, recognizers, mixed
 
 
 def _failure_report(entry: dict) -> dict:
@@ -659,7 +697,12 @@ def _write_shards(kept, totals: dict, store: Store, set_dir: str, config: ShardC
                .withColumn("_key", F.xxhash64(F.lit(seed + 1), "doc_id"))
                .withColumn("fetch_date", F.to_timestamp("fetch_date", "yyyy-MM-dd'T'HH:mm:ss'Z'"))
                .withColumn("warc_offset", F.col("offset"))
-               .repartition(sum(files_per_lang.values()), "lang", "_part")
+               # a task writes several files (each file's rows stay together and in order): a task per file cost
+               # ~0.1 s each, and a small language still gets files_multiple files
+               .repartition(min(sum(files_per_lang.values()),
+                                max(2 * kept.sparkSession.sparkContext.defaultParallelism,
+                                    math.ceil(sum(t["documents"] for t in totals.values()) / config.rows_per_file))),
+                            "lang", "_part")
                .sortWithinPartitions("lang", "_part", "_key", "doc_id")
                .select(*SHARD_SCHEMA.names, "_part"))
     written = ordered.mapInArrow(partial(write_shard_partition, store, set_dir, config), SHARD_FILE_SCHEMA).collect()

@@ -8,11 +8,29 @@ from pipelines.dedup import connected_components, deduplicate
 pytestmark = pytest.mark.spark
 
 
-def test_connected_components_are_transitive(spark):
+@pytest.mark.parametrize("driver_max_edges", [0, 10_000], ids=["spark", "driver"])
+def test_connected_components_are_transitive(spark, driver_max_edges):
     # 1-2, 2-3, 3-4 chain; 10-11 pair; 20 alone (no edges); 7-5, 5-6 reversed orientation
     edges = spark.createDataFrame([(2, 1), (3, 2), (4, 3), (11, 10), (5, 7), (6, 5)], "src long, dst long")
-    got = {r["node"]: r["component"] for r in connected_components(edges).collect()}
+    got = {r["node"]: r["component"] for r in connected_components(edges, driver_max_edges=driver_max_edges).collect()}
     assert got == {1: 1, 2: 1, 3: 1, 4: 1, 10: 10, 11: 10, 5: 5, 6: 5, 7: 5}
+
+
+def test_components_on_the_driver_equal_sparks_iterations(spark):
+    """Small edge sets are clustered on the driver: the same components as the large-star/small-star jobs, on
+    random graphs with long chains, stars and huge node ids."""
+    import random
+
+    rng = random.Random(7)
+    for trial in range(4):
+        nodes = [rng.randrange(-2**63, 2**63) for _ in range(300)]
+        edges = [(rng.choice(nodes), rng.choice(nodes)) for _ in range(rng.randint(50, 400))]
+        edges += [(nodes[i], nodes[i + 1]) for i in range(100, 160)]  # a chain of 60 links
+        edges = [(a, b) for a, b in edges if a != b]
+        frame = spark.createDataFrame(edges, "src long, dst long")
+        on_driver = {r["node"]: r["component"] for r in connected_components(frame).collect()}
+        by_spark = {r["node"]: r["component"] for r in connected_components(frame, driver_max_edges=0).collect()}
+        assert on_driver == by_spark and len(on_driver) > 100
 
 
 def _docs(spark, rows):
