@@ -21,6 +21,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor, wait as wait_for
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache, partial
@@ -280,22 +281,35 @@ def run_pipeline(inputs: list[str], output: str, config: PipelineConfig, spark: 
 
 def _run_locked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, spark: SparkSession | None,
                 log, options: RunOptions) -> RunResult:
-    store = root.store
     inputs = [i if is_remote(i) else os.path.abspath(i) for i in inputs]
     plan = _plan_set(root, inputs, options.night, log, config.remote.options(), options.retry_abandoned)
-    set_id, set_inputs, already_published = plan.set_id, plan.inputs, plan.already_published
+    set_inputs, already_published = plan.inputs, plan.already_published
     if not set_inputs:
         log(f"nothing new: all {already_published} input(s) are already published in {root.path}"
             if not plan.abandoned else f"nothing new to process in {root.path}")
         return RunResult(root.path, None, {"given": len(inputs), "already_published": already_published,
                                            "abandoned_skipped": plan.abandoned})
-    staging = root.staging_dir(set_id)
+    set_id, staging = plan.set_id, root.staging_dir(plan.set_id)
     if root.is_published(set_id):  # died after publishing, before the ledger and index were updated
         _finalize(root, set_id, log)
         return _run_locked(inputs, root, config, spark, log, options)  # then whatever is still new
 
-    # promises checked before anything is staged: a refused run leaves nothing behind to resume
-    canary = _pii_canary(config, log)
+    # promises checked before anything is staged: a refused run leaves nothing behind to resume. The canary
+    # (Python, ~2 s) runs while the Spark session starts (a JVM, ~5-10 s); staging waits for its verdict.
+    canary_check = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pii-canary")
+    canary_verdict = canary_check.submit(_pii_canary, config, log)
+    canary_check.shutdown(wait=False)
+    try:
+        return _run_checked(inputs, root, config, spark, log, options, plan, staging, canary_verdict)
+    finally:
+        canary_verdict.cancel()
+        wait_for([canary_verdict])  # never leave the canary's thread behind a refused run
+
+
+def _run_checked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, spark: SparkSession | None, log,
+                 options: RunOptions, plan: SetPlan, staging: str, canary_verdict: Future) -> RunResult:
+    store = root.store
+    set_id, set_inputs, already_published = plan.set_id, plan.inputs, plan.already_published
     key_identity = key_id(load_key(config.pii))
     erasures = _enforceable_erasures(root, key_identity, config, log)
     _warn_on_key_change(root, key_identity, log)
@@ -314,6 +328,7 @@ def _run_locked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, spa
     config_json = config.model_dump_json()
     try:
         raise_if_interrupted()
+        canary = canary_verdict.result()  # raises CanaryFailed: nothing staged
         _check_executor_keys(sc, config_json, key_identity, log)  # before anything is staged
     except BaseException:
         if own_session:
@@ -341,7 +356,7 @@ def _run_locked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, spa
     # local disk: write aside and rename into place; object store: write in place, manifest last
     out_dir = store.join(root.sets_dir, f".{set_id}.tmp-{run_id}") if store.is_local else root.set_dir(set_id)
     try:
-        timings: dict[str, float] = {}
+        timings: dict[str, float] = {"spark_start": time.time() - started}
 
         # 1. per-document stages, one task per pending input, staged per input
         t0 = time.time()
@@ -404,6 +419,7 @@ def _run_locked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, spa
         timings["write"] = time.time() - t0
 
         # erasure index: fingerprints of the personal values in kept documents (no values), sorted
+        t0 = time.time()
         index = (kept.select(F.explode("pii_fingerprints").alias("fingerprint"), "doc_id")
                  .repartition(max(1, len(staged_inputs) // 64), "fingerprint")
                  .sortWithinPartitions("fingerprint", "doc_id"))
@@ -412,9 +428,10 @@ def _run_locked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, spa
         keys = (index_rows(kept).repartition(max(1, len(staged_inputs) // 64), "band", "key")
                 .sortWithinPartitions("band", "key", "doc_id"))
         dedup_keys = _write_partitions(keys, store, store.join(out_dir, INDEX_DIR), INDEX_SCHEMA)
-        timings["write"] = time.time() - t0
+        timings["indexes"] = time.time() - t0
 
         # 4. accounting: every record read has exactly one outcome
+        t0 = time.time()
         kept_outcomes = kept.select(
             "doc_id", "warc_file", "offset", F.col("warc_record_id").alias("record_id"),
             F.lit(KEPT).alias("status"), F.lit("write").alias("stage"), F.lit("").alias("reason"),
@@ -429,6 +446,7 @@ def _run_locked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, spa
                           outcomes.groupBy("status", "stage", "reason").agg(F.count(F.lit(1)).alias("n")).collect()]
         for cached in (docs, kept, outcomes):
             cached.unpersist()
+        timings["outcomes"] = time.time() - t0
 
         run_info = {"run_id": run_id, "set_id": set_id, "version": __version__,
                     "created": datetime.now(timezone.utc).isoformat(), "inputs": len(staged_inputs),

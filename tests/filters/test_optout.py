@@ -1,6 +1,8 @@
 """Opt-outs: TDMRep header/meta, robots noai, operator blocklists and opt-out lists."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from corpus.config import OptOutConfig
 from corpus.document import Document, Drop
@@ -76,3 +78,27 @@ def test_url_list_domain_matching():
     assert listed.match("http://a.b.example.com/") == "domain"
     assert listed.match("http://badexample.com/") is None
     assert not UrlList([])
+
+
+_NAMES = st.sampled_from(["robots", "ROBOTS", "tdm-reservation", "TDM-Reservation", "description", "viewport"])
+_CONTENTS = st.sampled_from(["1", "0", "noai", "NoAI, noindex", "otherbot: noimageai", "index, follow",
+                             "n&#111;ai", "&#110;oimageai", "width=device-width", "a &amp; b"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_NAMES, _CONTENTS), max_size=4), st.booleans())
+def test_skipping_unmarked_heads_never_changes_a_verdict(metas, closed):
+    """Heads without an opt-out word are not parsed: the verdict must equal a full parse's, entity-encoded
+    opt-outs ("n&#111;ai") included."""
+    head = "".join(f'<meta name="{n}" content="{c}">' for n, c in metas)
+    html = f"<html><head><title>T &amp; U</title>{head}{'</head>' if closed else ''}<body><p>x</p></body></html>"
+    from filters.optout import _AI_DIRECTIVES, _directives
+
+    def opts_out(meta):
+        return any((n == "tdm-reservation" and c == "1") or (n == "robots" and _directives(c) & _AI_DIRECTIVES)
+                   for n, c in meta)
+
+    shortcut = head_meta(html, only_if_marked=True)
+    assert shortcut in ([], head_meta(html)) and opts_out(shortcut) == opts_out(head_meta(html))
+    result = _stage()(Document("f", 0, "r", url="https://www.example.eu/a", http_headers={}, html=html))
+    assert isinstance(result, Drop) == opts_out(head_meta(html))
