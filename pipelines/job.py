@@ -21,7 +21,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from concurrent.futures import Future, ThreadPoolExecutor, wait as wait_for
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache, partial
@@ -296,14 +296,9 @@ def _run_locked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, spa
 
     # promises checked before anything is staged: a refused run leaves nothing behind to resume. The canary
     # (Python, ~2 s) runs while the Spark session starts (a JVM, ~5-10 s); staging waits for its verdict.
-    canary_check = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pii-canary")
-    canary_verdict = canary_check.submit(_pii_canary, config, log)
-    canary_check.shutdown(wait=False)
-    try:
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pii-canary") as canary_check:  # joined on exit
+        canary_verdict = canary_check.submit(_pii_canary, config, log)
         return _run_checked(inputs, root, config, spark, log, options, plan, staging, canary_verdict)
-    finally:
-        canary_verdict.cancel()
-        wait_for([canary_verdict])  # never leave the canary's thread behind a refused run
 
 
 def _run_checked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, spark: SparkSession | None, log,
@@ -492,60 +487,46 @@ def _run_checked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, sp
 
 
 def aggregate_partition(mixed_share: float, batches):
-    """mapInArrow body: one partition's sums for stats.json, as one JSON row (merged on the driver)."""
-    totals: dict[str, list[int]] = {}
-    pii: Counter = Counter()  # (lang, type, kept by policy) -> values
-    recognizers: Counter = Counter()  # (lang, "TYPE/recognizer") -> findings
-    mixed: Counter = Counter()  # (lang, other language) -> documents
+    """mapInArrow body: one partition's sums for stats.json as (kind, lang, key, n) rows, added up on the driver."""
+    sums: Counter = Counter()
     for batch in batches:
         rows = batch.to_pydict()
         for lang, chars, words, counts, kept, found, shares in zip(
                 rows["lang"], rows["n_chars"], rows["n_words"], rows["pii_counts"], rows["pii_kept"],
                 rows["pii_recognizers"], rows["lang_shares"], strict=True):
-            total = totals.setdefault(lang, [0, 0, 0])
-            total[0] += 1
-            total[1] += chars or 0
-            total[2] += words or 0
+            sums["totals", lang, "documents"] += 1
+            sums["totals", lang, "characters"] += chars or 0
+            sums["totals", lang, "words"] += words or 0
             kept = set(kept or ())
-            for value_type, n in counts or ():
-                pii[lang, value_type, value_type in kept] += n
-            for key, n in found or ():
-                recognizers[lang, key] += n
+            for value_type, n in counts or ():  # values replaced, or left in the text by policy (pii.actions)
+                sums["pii_kept" if value_type in kept else "pii", lang, value_type] += n
+            for key, n in found or ():  # "TYPE/recognizer"
+                sums["recognizers", lang, key] += n
             for other, share in shares or ():
                 if other != lang and share >= mixed_share:
-                    mixed[lang, other] += 1
-    yield pa.RecordBatch.from_pylist([{"sums": json.dumps({
-        "totals": totals, "pii": [[*k, n] for k, n in pii.items()],
-        "recognizers": [[*k, n] for k, n in recognizers.items()], "mixed": [[*k, n] for k, n in mixed.items()]})}])
+                    sums["mixed", lang, other] += 1
+    yield pa.RecordBatch.from_pylist([{"kind": kind, "lang": lang, "key": key, "n": n}
+                                      for (kind, lang, key), n in sums.items()],
+                                     schema=pa.schema([("kind", pa.string()), ("lang", pa.string()),
+                                                       ("key", pa.string()), ("n", pa.int64())]))
 
 
 def _set_aggregates(kept: DataFrame, mixed_share: float) -> tuple[dict, dict, dict, dict, dict]:
     """(documents/characters/words per language, personal values replaced and kept by policy per language and
     type, findings per recognizer, mixed-language pages) of the kept documents: one Spark job."""
     columns = kept.select("lang", "n_chars", "n_words", "pii_counts", "pii_kept", "pii_recognizers", "lang_shares")
-    totals: dict[str, dict[str, int]] = {}
-    pii: dict[str, dict[str, int]] = {}
-    pii_kept: dict[str, dict[str, int]] = {}
-    recognizers: dict[str, dict[str, dict[str, int]]] = {}  # lang -> type -> recognizer -> findings
-    mixed: dict[str, dict[str, int]] = {}
-    for row in columns.mapInArrow(partial(aggregate_partition, mixed_share), "sums string").collect():
-        sums = json.loads(row["sums"])
-        for lang, (documents, characters, words) in sums["totals"].items():
-            total = totals.setdefault(lang, {"documents": 0, "characters": 0, "words": 0})
-            total["documents"] += documents
-            total["characters"] += characters
-            total["words"] += words
-        for lang, value_type, by_policy, n in sums["pii"]:
-            counts = (pii_kept if by_policy else pii).setdefault(lang, {})
-            counts[value_type] = counts.get(value_type, 0) + n
-        for lang, key, n in sums["recognizers"]:
+    sums: Counter = Counter()
+    for r in columns.mapInArrow(partial(aggregate_partition, mixed_share), "kind string, lang string, key string, "
+                                                                           "n long").collect():
+        sums[r["kind"], r["lang"], r["key"]] += r["n"]
+    found: dict[str, dict] = {"totals": {}, "pii": {}, "pii_kept": {}, "recognizers": {}, "mixed": {}}
+    for (kind, lang, key), n in sorted(sums.items()):
+        if kind == "recognizers":  # lang -> type -> recognizer -> findings
             value_type, _, recognizer = key.partition("/")
-            counts = recognizers.setdefault(lang, {}).setdefault(value_type, {})
-            counts[recognizer] = counts.get(recognizer, 0) + n
-        for lang, other, n in sums["mixed"]:
-            counts = mixed.setdefault(lang, {})
-            counts[other] = counts.get(other, 0) + n
-    return totals, pii, pii_kept, recognizers, mixed
+            found[kind].setdefault(lang, {}).setdefault(value_type, {})[recognizer] = n
+        else:
+            found[kind].setdefault(lang, {})[key] = n
+    return found["totals"], found["pii"], found["pii_kept"], found["recognizers"], found["mixed"]
 
 
 def _failure_report(entry: dict) -> dict:
@@ -708,6 +689,11 @@ def _write_shards(kept, totals: dict, store: Store, set_dir: str, config: ShardC
         return math.ceil(needed / config.files_multiple) * config.files_multiple
 
     files_per_lang = {lang: file_count(t["documents"]) for lang, t in totals.items()}
+    # a task writes several files (each file's rows stay together and in order): a task per file cost ~0.1 s
+    # each, and a small language still gets files_multiple files
+    documents = sum(t["documents"] for t in totals.values())
+    tasks = min(sum(files_per_lang.values()), max(2 * kept.sparkSession.sparkContext.defaultParallelism,
+                                                  math.ceil(documents / config.rows_per_file)))
     n_files = F.create_map(*[x for lang, n in sorted(files_per_lang.items()) for x in (F.lit(lang), F.lit(n))])
     seed = config.shuffle_seed
     ordered = (kept
@@ -715,12 +701,7 @@ def _write_shards(kept, totals: dict, store: Store, set_dir: str, config: ShardC
                .withColumn("_key", F.xxhash64(F.lit(seed + 1), "doc_id"))
                .withColumn("fetch_date", F.to_timestamp("fetch_date", "yyyy-MM-dd'T'HH:mm:ss'Z'"))
                .withColumn("warc_offset", F.col("offset"))
-               # a task writes several files (each file's rows stay together and in order): a task per file cost
-               # ~0.1 s each, and a small language still gets files_multiple files
-               .repartition(min(sum(files_per_lang.values()),
-                                max(2 * kept.sparkSession.sparkContext.defaultParallelism,
-                                    math.ceil(sum(t["documents"] for t in totals.values()) / config.rows_per_file))),
-                            "lang", "_part")
+               .repartition(tasks, "lang", "_part")
                .sortWithinPartitions("lang", "_part", "_key", "doc_id")
                .select(*SHARD_SCHEMA.names, "_part"))
     written = ordered.mapInArrow(partial(write_shard_partition, store, set_dir, config), SHARD_FILE_SCHEMA).collect()
