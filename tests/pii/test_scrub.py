@@ -79,19 +79,22 @@ def test_property_planted_values_never_survive(sentences, kinds, rng):
     assert all(0 <= s.start < s.end <= len(text) for s in spans)
 
 
-def test_memory_stays_bounded_over_a_night_of_new_words():
+def test_memory_stays_bounded_over_a_night_of_new_words(monkeypatch):
     """Workers live for a whole night of pages: neither the analyzer nor the name tagger keeps every word seen."""
+    from pii.tagger import CrfScorer
+
     scrubber = PiiScrubber(PiiConfig())
     scrubber.scrub("warm up 0301234567 anna@example.de", "de")
     engine = scrubber._analyzer.nlp_engine
-    features = scrubber._names.tagger.features
-    features._cache.clear()
+    scorer = scrubber._names.tagger._scorer
+    monkeypatch.setattr(CrfScorer, "CAPACITY", 40)
+    scorer._forget()
     for i in range(50):
         text = f"Schreiben Sie an anna{i}@example.de, Wort{i}x und Zeug{i}y, Telefon 030 1234{i:03d}."
         assert scrubber.scrub(text, "de").counts.get("EMAIL") == 1
     # no spaCy pipeline at all (stop words only): no vocabulary that could grow
     assert isinstance(engine.nlp["de"], frozenset) and "und" in engine.nlp["de"]
-    assert 0 < len(features._cache) <= features.MAX_CACHED
+    assert 0 < len(scorer._rows) <= 40 and len(scorer._shape_of) == 40
 
 
 def test_policy_keeps_a_type_with_a_flag_and_masks_the_rest():
