@@ -344,7 +344,26 @@ def build_analyzer(languages: tuple[str, ...] = EU_LANGUAGES):
     offline_tld_extractor()  # the e-mail recognizer validates TLDs: use the bundled suffix list
     nlp_engine = BlankSpacyNlpEngine(models=[{"lang_code": lang, "model_name": "blank"} for lang in languages])
     nlp_engine.load()
-    registry = RecognizerRegistry(supported_languages=list(languages))
+    class RequestCachedRegistry(RecognizerRegistry):
+        """Presidio filters the recognizers of all 24 languages on every call; the answer depends only on the
+        request (language, entities, ad-hoc recognizers, which pii.engine keeps alive), so it is kept."""
+
+        def get_recognizers(self, language, entities=None, all_fields=False, ad_hoc_recognizers=None):
+            key = (language, tuple(entities or ()), all_fields, tuple(ad_hoc_recognizers or ()))
+            cache = self.__dict__.setdefault("_answers", {})
+            if key not in cache:
+                cache[key] = super().get_recognizers(language, entities, all_fields, ad_hoc_recognizers)
+            return list(cache[key])
+
+        def add_recognizer(self, recognizer) -> None:
+            self.__dict__.pop("_answers", None)
+            super().add_recognizer(recognizer)
+
+        def remove_recognizer(self, *args, **kwargs) -> None:
+            self.__dict__.pop("_answers", None)
+            super().remove_recognizer(*args, **kwargs)
+
+    registry = RequestCachedRegistry(supported_languages=list(languages))
     for lang in languages:
         registry.add_recognizer(EmailRecognizer(supported_language=lang))
         registry.add_recognizer(obfuscated_email_recognizer(lang))
