@@ -44,7 +44,11 @@ def shingles(normalized: str, n: int) -> list[bytes]:
 
 def jaccard(text_a: str, text_b: str, n: int) -> float:
     """Exact Jaccard similarity of two texts' shingle sets, as normalised for dedup."""
-    a, b = set(shingles(normalize_text(text_a), n)), set(shingles(normalize_text(text_b), n))
+    return set_similarity(set(shingles(normalize_text(text_a), n)), set(shingles(normalize_text(text_b), n)))
+
+
+def set_similarity(a: set, b: set) -> float:
+    """Jaccard similarity of two shingle sets (two empty texts are the same)."""
     return len(a & b) / len(a | b) if a or b else 1.0
 
 

@@ -12,9 +12,10 @@ its survivor.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
+from pyspark import StorageLevel
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
@@ -25,8 +26,13 @@ from dedup.index import EXACT_BAND
 
 @dataclass
 class DedupResult:
-    survivors: DataFrame  # input columns + dup_cluster_id, dup_cluster_size
+    survivors: DataFrame  # input columns + dup_cluster_size, dup_cluster_id
     dropped: DataFrame  # OUTCOME_SCHEMA rows for removed duplicates
+    cached: list[DataFrame] = field(default_factory=list)  # the plan, cached while survivors and dropped are read
+
+    def release(self) -> None:
+        for frame in self.cached:
+            frame.unpersist()
 
 
 def _survivor_order(config: DedupConfig) -> list:
@@ -50,9 +56,9 @@ def index_rows(docs: DataFrame) -> DataFrame:
     return bands.unionByName(exact).select(F.col("band").cast("short"), "key", "doc_id")
 
 
-def candidate_edges(docs: DataFrame, config: DedupConfig) -> DataFrame:
+def candidate_edges(docs: DataFrame, config: DedupConfig, texts: DataFrame | None = None) -> DataFrame:
     """(src, dst) links: each document to the smallest node of every LSH bucket it is in, kept when the pair
-    passes ``config.verify``."""
+    passes ``config.verify`` (``texts``: where the nodes' texts or MinHash signatures are, if not in ``docs``)."""
     bands = docs.select("node", F.posexplode("band_hashes").alias("band", "key"))
     bucket_min = F.min("node").over(Window.partitionBy("band", "key"))
     edges = (bands.withColumn("m", bucket_min).where(F.col("node") != F.col("m"))
@@ -60,7 +66,7 @@ def candidate_edges(docs: DataFrame, config: DedupConfig) -> DataFrame:
     if config.verify == "none":
         return edges
     column = "text" if config.verify == "exact" else "minhash"
-    values = docs.select("node", column)
+    values = (docs if texts is None else texts).select("node", column)
     pairs = (edges.join(values.withColumnRenamed("node", "src").withColumnRenamed(column, "a"), "src")
              .join(values.withColumnRenamed("node", "dst").withColumnRenamed(column, "b"), "dst"))
     if config.verify == "exact":
@@ -95,17 +101,37 @@ def _small_star(edges: DataFrame) -> DataFrame:
 
 
 def _similar_pairs(ngram: int, threshold: float, batches):
-    """mapInArrow body: the (src, dst) pairs whose texts' exact Jaccard similarity reaches ``threshold``."""
+    """mapInArrow body: the (src, dst) pairs whose texts' exact Jaccard similarity reaches ``threshold``. A bucket's
+    smallest node is the dst of all its members' pairs: its shingles are made once, not once per pair."""
+    from collections import OrderedDict
+
     import pyarrow as pa
 
-    from dedup.minhash import jaccard
+    from dedup.minhash import normalize_text, set_similarity, shingles
+
+    made: OrderedDict[int, set] = OrderedDict()
+
+    def shingle_set(node: int, text: str) -> set:
+        if node in made:
+            made.move_to_end(node)
+            return made[node]
+        if len(made) >= _SHINGLE_SETS_KEPT:
+            made.popitem(last=False)
+        made[node] = set(shingles(normalize_text(text), ngram))
+        return made[node]
 
     for batch in batches:
         rows = batch.to_pydict()
-        keep = [jaccard(a, b, ngram) >= threshold for a, b in zip(rows["a"], rows["b"], strict=True)]
+        keep = []
+        for src, dst, a, b in zip(rows["src"], rows["dst"], rows["a"], rows["b"], strict=True):
+            keep.append(set_similarity(shingle_set(src, a), shingle_set(dst, b)) >= threshold)
         yield pa.RecordBatch.from_pydict({
             "src": pa.array([s for s, k in zip(rows["src"], keep) if k], pa.int64()),
             "dst": pa.array([d for d, k in zip(rows["dst"], keep) if k], pa.int64())})
+
+
+#: shingle sets kept per task while verifying pairs (a few hundred kB each at most)
+_SHINGLE_SETS_KEPT = 256
 
 
 #: an edge set up to this size is clustered on the driver (one collect, ~30 MB and well under a second per million
@@ -157,26 +183,43 @@ def _components_on_driver(edges: DataFrame) -> DataFrame:
     return edges.sparkSession.createDataFrame(pa.table({"node": nodes, "component": nodes[label]}))
 
 
+#: what the dedup plan needs of each document: ids, keys and the survivor order, never the text
+_PLAN_COLUMNS = ("doc_id", "file_index", "offset", "warc_file", "warc_record_id", "fetch_date", "quality_score",
+                 "text_hash", "band_hashes")
+#: one row of the set (two inputs holding the same record share a doc_id)
+_ROW = ["doc_id", "file_index", "offset"]
+
+
 def deduplicate(docs: DataFrame, config: DedupConfig, published: DataFrame | None = None) -> DedupResult:
-    """``published``: (band, key, doc_id) of documents already published (dedup.index), or None."""
+    """``published``: (band, key, doc_id) of documents already published (dedup.index), or None.
+
+    The plan (who survives, who is dropped for whom) is made on a narrow projection of the documents and
+    cached (``DedupResult.release``): texts are read only to verify linked pairs, and move once, when the
+    survivors are joined back."""
     order = _survivor_order(config)
+    columns = docs.columns
     # 64 bits of the doc_id's hash: two of a billion documents share a node with probability ~3%
     docs = docs.withColumn("node", exact_key(F.col("doc_id")))
+    plan = docs.select("node", *[c for c in _PLAN_COLUMNS if c in columns])
+    cached = []
 
     # 1. exact duplicates: one survivor per normalised-text hash
     by_hash = Window.partitionBy("text_hash").orderBy(*order)
-    ranked = (docs.withColumn("_rank", F.row_number().over(by_hash))
+    ranked = (plan.withColumn("_rank", F.row_number().over(by_hash))
               .withColumn("_survivor", F.first("doc_id").over(by_hash))
               .withColumn("_exact_size", F.count(F.lit(1)).over(Window.partitionBy("text_hash"))))
-    exact_dropped = _outcomes(ranked.where(F.col("_rank") > 1), "exact_duplicate") if config.exact else None
+    exact_dropped = None
     if config.exact:
+        ranked = ranked.persist(StorageLevel.MEMORY_AND_DISK)
+        cached.append(ranked)
+        exact_dropped = _outcomes(ranked.where(F.col("_rank") > 1), "exact_duplicate")
         ranked = ranked.where(F.col("_rank") == 1)
     else:
         ranked = ranked.withColumn("_exact_size", F.lit(1))
 
     # 2. near duplicates: documents sharing any LSH band key are linked, then clustered
     if config.near:
-        components = connected_components(candidate_edges(ranked, config))
+        components = connected_components(candidate_edges(ranked, config, docs))
         clustered = (ranked.join(components, "node", "left")
                      .withColumn("component", F.coalesce("component", "node")))
     else:
@@ -191,19 +234,22 @@ def deduplicate(docs: DataFrame, config: DedupConfig, published: DataFrame | Non
                      .withColumn("_published", F.min("_published").over(Window.partitionBy("component"))))
     else:
         clustered = clustered.withColumn("_published", F.lit(None).cast("string"))
-    published_dropped = _outcomes(clustered.where(F.col("_published").isNotNull())
-                                  .withColumn("_survivor", F.col("_published")), "published_duplicate")
-    clustered = clustered.where(F.col("_published").isNull())
 
+    # 4. one survivor per cluster (clusters with a published member go whole, so ranking them too changes nothing)
     by_cluster = Window.partitionBy("component").orderBy(*order)
     clustered = (clustered.withColumn("_rank", F.row_number().over(by_cluster))
                  .withColumn("_survivor", F.first("doc_id").over(by_cluster))
-                 .withColumn("dup_cluster_size", F.sum("_exact_size").over(Window.partitionBy("component")).cast("int")))
-    near_dropped = _outcomes(clustered.where(F.col("_rank") > 1), "near_duplicate")
-    survivors = (clustered.where(F.col("_rank") == 1)
-                 .withColumn("dup_cluster_id", F.col("_survivor"))
-                 .drop("_rank", "_survivor", "_exact_size", "component", "node", "_published"))
+                 .withColumn("dup_cluster_size", F.sum("_exact_size").over(Window.partitionBy("component")).cast("int"))
+                 .persist(StorageLevel.MEMORY_AND_DISK))
+    cached.append(clustered)
+    unpublished = F.col("_published").isNull()
+    published_dropped = _outcomes(clustered.where(~unpublished).withColumn("_survivor", F.col("_published")),
+                                  "published_duplicate")
+    near_dropped = _outcomes(clustered.where(unpublished & (F.col("_rank") > 1)), "near_duplicate")
+    kept = clustered.where(unpublished & (F.col("_rank") == 1)).select(
+        *_ROW, "dup_cluster_size", F.col("_survivor").alias("dup_cluster_id"))
+    survivors = docs.join(kept, _ROW).select(*columns, "dup_cluster_size", "dup_cluster_id")
     dropped = near_dropped.unionByName(published_dropped)
     if exact_dropped is not None:
         dropped = exact_dropped.unionByName(dropped)
-    return DedupResult(survivors, dropped)
+    return DedupResult(survivors, dropped, cached)

@@ -53,7 +53,13 @@ from pipelines.spark import build_session, raise_if_interrupted
 from corpus.erasure import ErasureList
 from corpus.secrets import redacted_config_json
 from pii.fingerprints import key_id, load_key
-from pipelines.worker import ERASURES_FILE, executor_key_report, stage_input
+from pipelines.worker import (
+    ERASURES_FILE,
+    KEY_REPORT_SCHEMA,
+    STAGED_SCHEMA,
+    key_report_partition,
+    stage_partition,
+)
 
 SHARD_FILE_SCHEMA = "path string, lang string, rows long, bytes long, sha256 string"
 
@@ -214,8 +220,8 @@ def _failure_entries(root: CorpusRoot, failures: dict[str, dict], set_id: str, r
     return entries
 
 
-def _stage_pending(sc, config_json: str, store: Store, staging: str, set_inputs: list[str], pending: list[str],
-                   log, key_identity: str | None) -> None:
+def _stage_pending(spark: SparkSession, config_json: str, store: Store, staging: str, set_inputs: list[str],
+                   pending: list[str], log, key_identity: str | None) -> None:
     """Phase 1: one Spark task per pending input; progress is read from the staged markers."""
     index_of = {loc: i for i, loc in enumerate(set_inputs)}
     progress = InputProgress(len(pending), log)
@@ -232,8 +238,10 @@ def _stage_pending(sc, config_json: str, store: Store, staging: str, set_inputs:
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
     try:
-        (sc.parallelize([(index_of[loc], loc) for loc in pending], numSlices=len(pending))
-         .map(lambda item: stage_input(config_json, store, staging, item[0], item[1], key_identity)["records"])
+        work = [(index_of[loc], loc) for loc in pending]
+        (spark.range(0, len(work), 1, len(work))  # partition i: the row i, which stages work[i]
+         .mapInArrow(partial(stage_partition, config_json, store, staging, work, key_identity),
+                     from_arrow_schema(STAGED_SCHEMA))
          .collect())
     except Exception as error:  # an executor that joined after the check and lacks the key
         if "ExecutorKeyMismatch" in str(error):
@@ -324,7 +332,7 @@ def _run_checked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, sp
     try:
         raise_if_interrupted()
         canary = canary_verdict.result()  # raises CanaryFailed: nothing staged
-        _check_executor_keys(sc, config_json, key_identity, log)  # before anything is staged
+        _check_executor_keys(spark, config_json, key_identity, log)  # before anything is staged
     except BaseException:
         if own_session:
             spark.stop()
@@ -358,7 +366,7 @@ def _run_checked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, sp
         log(f"set {set_id}: {len(set_inputs)} input(s), {len(pending)} to process, "
             f"{inputs_info['resumed']} already staged, {already_published} already published")
         if pending:
-            _stage_pending(sc, config_json, store, staging, set_inputs, pending, log, key_identity)
+            _stage_pending(spark, config_json, store, staging, set_inputs, pending, log, key_identity)
         raise_if_interrupted()
         staged_inputs = [loc for loc in set_inputs if is_done(store, staging, loc)]
         failures = {loc: read_failure(store, staging, loc) or {"error": "NotStaged", "detail": "", "attempts": 0}
@@ -441,6 +449,7 @@ def _run_checked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, sp
                           outcomes.groupBy("status", "stage", "reason").agg(F.count(F.lit(1)).alias("n")).collect()]
         for cached in (docs, kept, outcomes):
             cached.unpersist()
+        dedup.release()
         timings["outcomes"] = time.time() - t0
 
         run_info = {"run_id": run_id, "set_id": set_id, "version": __version__,
@@ -627,12 +636,13 @@ def _warn_on_key_change(root: CorpusRoot, key_identity: str | None, log) -> None
                 "cannot search)")
 
 
-def _check_executor_keys(sc, config_json: str, key_identity: str | None, log) -> None:
+def _check_executor_keys(spark: SparkSession, config_json: str, key_identity: str | None, log) -> None:
     """Every executor must see the driver's fingerprint key (or, like the driver, none): a key on the driver
     only would publish a set whose erasure index is silently empty. Probes a few tasks per core; each
     staging task checks again (an executor that joins later)."""
-    slices = max(2, sc.defaultParallelism * 2)
-    reports = set(sc.parallelize(range(slices), slices).map(lambda _: executor_key_report(config_json)).collect())
+    slices = max(2, spark.sparkContext.defaultParallelism * 2)
+    reports = {(r["host"], r["key"]) for r in spark.range(0, slices, 1, slices)
+               .mapInArrow(partial(key_report_partition, config_json), from_arrow_schema(KEY_REPORT_SCHEMA)).collect()}
     wrong = sorted((host, k) for host, k in reports if k != key_identity)
     if wrong:
         def name(k):

@@ -14,6 +14,8 @@ import threading
 import time
 from datetime import datetime, timezone
 
+import pyarrow as pa
+
 from corpus.config import PipelineConfig
 from corpus.document import Document, Outcome
 from corpus.extract import build_extractor
@@ -55,6 +57,31 @@ def executor_key_report(config_json: str) -> tuple[str, str | None]:
 
     _ignore_interrupts()  # the first task each worker runs
     return socket.gethostname(), key_id(load_key(PipelineConfig.model_validate_json(config_json).pii))
+
+
+def key_report_partition(config_json: str, batches):
+    """mapInArrow body: this worker's (host, key identity), once per partition."""
+    for _ in batches:
+        pass
+    host, key = executor_key_report(config_json)
+    yield pa.RecordBatch.from_pylist([{"host": host, "key": key}], schema=KEY_REPORT_SCHEMA)
+
+
+def stage_partition(config_json: str, store: Store, staging_dir: str, inputs: list[tuple[int, str]],
+                    key_identity: str | None, batches):
+    """mapInArrow body: the rows are indexes into ``inputs`` ((file_index, location) pairs); each input is staged
+    (``stage_input``) and its record count returned. The per-document stages run in the same kind of Python
+    worker as every later step of the job (Spark keeps RDD and Arrow workers in separate pools), so the
+    dedup phase finds its workers started and its modules imported."""
+    for batch in batches:
+        for i in batch.column(0).to_pylist():
+            file_index, location = inputs[i]
+            records = stage_input(config_json, store, staging_dir, file_index, location, key_identity)["records"]
+            yield pa.RecordBatch.from_pylist([{"records": records}], schema=STAGED_SCHEMA)
+
+
+KEY_REPORT_SCHEMA = pa.schema([("host", pa.string()), ("key", pa.string())])
+STAGED_SCHEMA = pa.schema([("records", pa.int64())])
 
 
 def check_executor_key(config: PipelineConfig, expected: str | None) -> None:
