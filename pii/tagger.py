@@ -11,7 +11,8 @@ the character spans tagged as person names. The features are meant to carry acro
   sentence (or any German noun) from a name.
 
 The model file, its data sources and licence (CC BY-SA 4.0, from the training corpora) live in
-``pii/data/name_tagger/``; ``scripts/train_name_tagger.py`` rebuilds it from pinned data.
+``pii/data/name_tagger/``; ``scripts/train_name_tagger.py`` rebuilds it from pinned data with CRFsuite. At run time
+``CrfScorer`` computes the same marginals from the model's weights, without feature strings per occurrence.
 """
 
 from __future__ import annotations
@@ -114,8 +115,8 @@ class Featurizer:
         return cached
 
     def describe(self, word: str) -> tuple[list[str], list[str], str, bool]:
-        """(features of the word itself, the features its neighbours see of it (each prefixed by the offset),
-        its shape, whether it is a title): uncached."""
+        """(features of the word itself, the part of them its neighbours see, its shape, whether it is a title):
+        uncached."""
         roman = anyascii(word)
         low = roman.lower().rstrip(".")
         shape = _shape(word)
@@ -259,7 +260,8 @@ class CrfScorer:
     shape (sentence start, language), or of two neighbouring shapes. So each distinct word is described once, as
     score vectors over the labels (its own, and what it adds as the neighbour at each offset), and a text's scores
     are sums of rows gathered with numpy; forward-backward runs over all windows of a text at once. The marginals
-    equal CRFsuite's on ``Featurizer.sequence`` to 1e-12 (tests/pii/test_names.py) at a third of the cost."""
+    equal CRFsuite's on ``Featurizer.sequence`` (within 1e-9 in tests/pii/test_tagger.py; 7e-15 measured on real
+    pages), at less than half the cost (15.4 -> 6.7 ms per real page reaching the PII stage)."""
 
     CAPACITY = 200_000  # distinct words described (15 floats each, ~24 MB); all forgotten when full
 
