@@ -267,3 +267,19 @@ def test_replaced_kept_by_policy_and_dropped_with_the_page_are_counted_apart(sam
     totals = write_compliance(CorpusRoot(str(root)))["totals"]
     assert totals["personal_values_kept_by_policy"] == {"PHONE": kept_phones}
     assert totals["personal_values_dropped_with_page"]["EMAIL"] == dropped_emails
+
+
+def test_an_executor_with_another_key_stops_staging_with_a_clear_error(sample_crawl, spark, tmp_path):
+    """An executor that joins after the check and holds another key (here: the driver expects a key no executor
+    has): its staging task refuses, and the run names the executor and the two key identities, never a key."""
+    from corpus.storage import Store
+    from pipelines.job import KeyNotOnExecutors, _stage_pending
+
+    config = PipelineConfig.load()
+    location = sorted(sample_crawl.files)[0]
+    with pytest.raises(KeyNotOnExecutors) as refused:
+        _stage_pending(spark, config.model_dump_json(), Store(str(tmp_path)), str(tmp_path / "staging"),
+                       [location], [location], _quiet, "k-expected-0000")
+    message = str(refused.value)
+    assert message.startswith("executor on ") and "the driver key k-expected-0000" in message
+    assert "every executor needs the driver's fingerprint key" in message
