@@ -48,7 +48,6 @@ ALL_DOT_WORDS = ("dot",) + tuple(sorted({w for words in DOT_WORDS.values() for w
 #: any at-marker of any language, "@" or an at-word, plain or bracketed (what ``at_markers`` looks for quickly)
 AT_MARKER_PATTERN = r"@|(?<!\w)(?i:" + "|".join(re.escape(w) for w in sorted(ALL_AT_WORDS, key=len, reverse=True)) + r")(?!\w)"
 
-
 #: words before a plain " at " that announce a website, not an address ("available at example dot com");
 #: stop words of the page's language and of English are refused too ("contact us at ...", "email me at ...",
 #: and as domain labels: "rendez-vous at the point de")

@@ -362,7 +362,7 @@ class CrfScorer:
         ids = np.array([get(w) for w in words], dtype=np.int64)
         lengths = np.array([len(window) for window, _ in windows], dtype=np.int64)
         n = len(ids)
-        local = np.arange(n) - np.repeat(np.cumsum(lengths) - lengths, lengths)  # position in its window
+        local = _positions_within(lengths)  # each word's position in its window
         length = np.repeat(lengths, lengths)
         shape = self._shape_of[ids]
         scores = self._vectors[ids, 0] + self._language.get(lang, self._language[None])[shape]
@@ -386,6 +386,7 @@ class CrfScorer:
 
 #: features of a word that its neighbours do not see (``Featurizer.describe``)
 _OWN_ONLY = ("s2=", "s3=", "s4=", "p2=", "p3=", "len=", "script=")
+_NEIGHBOUR_PREFIXES = frozenset(str(k) for k in NEIGHBOURS)
 
 
 def _attribute_keys(attribute: str) -> list[tuple[str, object]]:
@@ -394,7 +395,7 @@ def _attribute_keys(attribute: str) -> list[tuple[str, object]]:
     (shape, shape)). A shape may hold "|" itself, so a shape pair is read every way it can be split: an
     attribute that reads as two pairs fires for both in CRFsuite too."""
     head, sep, rest = attribute.partition(":")
-    if sep and head in {str(k) for k in NEIGHBOURS}:
+    if sep and head in _NEIGHBOUR_PREFIXES:
         return [(f"{head}:", rest)]
     if attribute == "init":
         return [("init", None)]
@@ -410,6 +411,13 @@ def _attribute_keys(attribute: str) -> list[tuple[str, object]]:
     return [("word", attribute)]
 
 
+def _positions_within(lengths):
+    """For sequences laid one after the other, each element's position in its own sequence."""
+    import numpy as np
+
+    return np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+
+
 def _marginals(potentials, transitions, lengths):
     """Forward-backward over many sequences at once: ``potentials`` holds the exponentiated label scores of every
     position of every sequence, one after the other (``lengths``); each step works on every sequence still that
@@ -417,14 +425,12 @@ def _marginals(potentials, transitions, lengths):
     import numpy as np
 
     order = np.argsort(-lengths, kind="stable")
-    starts = (np.cumsum(lengths) - lengths)[order]
     sorted_lengths = lengths[order]
     longest, n_labels = int(sorted_lengths[0]), potentials.shape[1]
     padded = np.ones((len(lengths), longest, n_labels))
-    positions = np.repeat(starts, sorted_lengths) + (np.arange(sorted_lengths.sum())
-                                                      - np.repeat(np.cumsum(sorted_lengths) - sorted_lengths, sorted_lengths))
-    rows = np.repeat(np.arange(len(lengths)), sorted_lengths)
-    columns = np.arange(sorted_lengths.sum()) - np.repeat(np.cumsum(sorted_lengths) - sorted_lengths, sorted_lengths)
+    rows = np.repeat(np.arange(len(lengths)), sorted_lengths)  # sequence (in length order), position: padded's cell
+    columns = _positions_within(sorted_lengths)
+    positions = np.repeat((np.cumsum(lengths) - lengths)[order], sorted_lengths) + columns  # ... its row of potentials
     padded[rows, columns] = potentials[positions]
     active = [int((sorted_lengths > t).sum()) for t in range(longest)]  # sequences at least t + 1 long
     alpha = np.empty_like(padded)
@@ -453,6 +459,7 @@ class NameTagger:
         self._model_file = model_dir / "model.crfsuite"
         self.features = Featurizer()
         self._scorer = CrfScorer(read_crfsuite_model(self._model_file), self.features)
+        self._crfsuite = None  # CRFsuite itself, opened on first use as the reference
 
     def person_probabilities(self, words: list[str], lang: str | None = None) -> list[float]:
         """Each word's marginal probability of being part of a person name."""
@@ -462,10 +469,12 @@ class NameTagger:
 
     def crfsuite_probabilities(self, words: list[str], lang: str | None = None, initial: bool = True) -> list[float]:
         """The same, computed by CRFsuite itself from the feature strings: what the scorer must equal."""
-        import pycrfsuite
+        if self._crfsuite is None:
+            import pycrfsuite
 
-        tagger = pycrfsuite.Tagger()
-        tagger.open(str(self._model_file))
+            self._crfsuite = pycrfsuite.Tagger()
+            self._crfsuite.open(str(self._model_file))
+        tagger = self._crfsuite
         tagger.set(self.features.sequence(words, lang, initial))
         return [1.0 - tagger.marginal("O", i) for i in range(len(words))]
 
