@@ -48,7 +48,7 @@ import xxhash  # noqa: E402
 
 from pipelines.memory import PeakMemory  # noqa: E402
 from corpus.config import DedupConfig  # noqa: E402
-from dedup.minhash import MinHasher, normalize_text, shingles, text_hash  # noqa: E402
+from dedup.minhash import MinHasher, normalize_text, shingle_hashes, shingles, text_hash  # noqa: E402
 
 BUCKETS = [(0.0, 0.3), (0.3, 0.5), (0.5, 0.6), (0.6, 0.7), (0.7, 0.8), (0.8, 0.9), (0.9, 1.0), (1.0, 1.01)]
 THRESHOLD = 0.8  # the recall target: pairs at least this similar must be found
@@ -217,8 +217,9 @@ def spark_cluster_pairs(docs, keys, config: DedupConfig) -> set:
     from pipelines.spark import build_session
 
     spark = build_session(PipelineConfig.load(spark={"master": "local[2]", "shuffle_partitions": 8}).spark)
-    rows = [(i, k, text) for i, (k, (_, text)) in enumerate(zip(keys, docs))]
-    frame = spark.createDataFrame(rows, "node long, band_hashes array<long>, text string")
+    rows = [(i, k, shingle_hashes(shingles(normalize_text(text), config.ngram)).tolist())
+            for i, (k, (_, text)) in enumerate(zip(keys, docs))]
+    frame = spark.createDataFrame(rows, "node long, band_hashes array<long>, shingle_hashes array<long>")
     components = connected_components(candidate_edges(frame, config))
     clusters = defaultdict(list)
     for r in components.select("node", "component").collect():

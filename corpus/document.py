@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -38,6 +39,8 @@ class Document:
     text_hash: str = ""  # hash of normalised text, for exact dedup
     band_hashes: list[int] = field(default_factory=list)  # MinHash LSH band keys
     minhash: list[int] = field(default_factory=list)  # the signature, uint32 values stored as int32 (verification)
+    # 64-bit hashes of the shingle set, sorted: candidate pairs' exact Jaccard similarity without their texts
+    shingle_hashes: Sequence[int] = field(default_factory=list)
 
     @property
     def doc_id(self) -> str:

@@ -22,6 +22,10 @@ DONE_MARKER = "_DONE.json"
 #: written instead of the done marker when the input could not be read (location, error, attempts)
 FAILED_MARKER = "_FAILED.json"
 
+#: the layout of staged documents; a set staged by a release with another layout is staged again when resumed
+#: (2: ``shingle_hashes`` added, for verifying near-duplicate pairs)
+STAGING_FORMAT = 2
+
 DOC_SCHEMA = pa.schema([
     ("doc_id", pa.string()),
     ("file_index", pa.int32()),
@@ -47,6 +51,7 @@ DOC_SCHEMA = pa.schema([
     ("text_hash", pa.string()),
     ("band_hashes", pa.list_(pa.int64())),
     ("minhash", pa.list_(pa.int32())),
+    ("shingle_hashes", pa.list_(pa.int64())),
 ])
 
 OUTCOME_SCHEMA = pa.schema([

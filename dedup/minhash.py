@@ -52,6 +52,23 @@ def set_similarity(a: set, b: set) -> float:
     return len(a & b) / len(a | b) if a or b else 1.0
 
 
+def shingle_hashes(shingle_set: list[bytes]) -> np.ndarray:
+    """64-bit hashes of a document's distinct shingles, sorted (signed, as Spark and Parquet store them): two
+    documents' Jaccard similarity from these equals the one from the shingles themselves unless two distinct
+    shingles collide (probability ~ n**2 / 2**64 for n shingles), so candidate pairs are verified without
+    moving or re-shingling their texts."""
+    hashes = np.fromiter((xxhash.xxh3_64_intdigest(s) for s in shingle_set), dtype=np.uint64, count=len(shingle_set))
+    return np.unique(hashes.view(np.int64))
+
+
+def hash_similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """Jaccard similarity of two ``shingle_hashes`` arrays (two empty texts are the same)."""
+    if not len(a) and not len(b):
+        return 1.0
+    common = len(np.intersect1d(a, b, assume_unique=True))
+    return common / (len(a) + len(b) - common)
+
+
 def sha1_hash32(data: bytes) -> int:
     return struct.unpack("<I", hashlib.sha1(data).digest()[:4])[0]
 

@@ -7,7 +7,7 @@ import numpy as np
 from corpus.config import DedupConfig
 from corpus.document import Document, Drop
 from corpus.stages import Stage
-from dedup.minhash import MinHasher, normalize_text, shingles, text_hash
+from dedup.minhash import MinHasher, normalize_text, shingle_hashes, shingles, text_hash
 
 
 class DedupSignature(Stage):
@@ -21,8 +21,12 @@ class DedupSignature(Stage):
         normalized = normalize_text(doc.text)
         doc.text_hash = text_hash(normalized)
         if self.config.near:
-            signature = self.hasher.signature(shingles(normalized, self.config.ngram))
+            shingle_set = shingles(normalized, self.config.ngram)
+            signature = self.hasher.signature(shingle_set)
             doc.band_hashes = self.hasher.band_hashes(signature)
-            if self.config.verify == "estimated":  # kept only when candidate pairs are verified with it
+            # what candidate pairs are verified with, kept only for that verification
+            if self.config.verify == "estimated":
                 doc.minhash = signature.view(np.int32).tolist()
+            elif self.config.verify == "exact":
+                doc.shingle_hashes = shingle_hashes(shingle_set)
         return doc

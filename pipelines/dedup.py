@@ -4,7 +4,8 @@ Nothing is collected on the driver.
 
 Nodes are the first 64 bits of ``doc_id`` (itself a hash); documents sharing an LSH band key are linked to the
 smallest node of the bucket, and the link is kept when the two texts' Jaccard similarity reaches
-``verify_threshold`` (exact, from their shingles; or estimated from the signatures; or not checked); a component is named by its smallest node; the survivor of a cluster is chosen by a
+``verify_threshold`` (exact, from 64-bit hashes of their shingles; or estimated from the signatures; or not
+checked); a component is named by its smallest node; the survivor of a cluster is chosen by a
 deterministic rule (input order, earliest fetch or highest quality score, then input order), so reruns agree.
 A cluster with a member that shares a key with a published document is dropped whole: the published copy is
 its survivor.
@@ -13,7 +14,6 @@ its survivor.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import partial
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, Window
@@ -26,7 +26,7 @@ from dedup.index import EXACT_BAND
 
 @dataclass
 class DedupResult:
-    survivors: DataFrame  # input columns + dup_cluster_size, dup_cluster_id
+    survivors: DataFrame  # input columns (less the verification arrays) + dup_cluster_size, dup_cluster_id
     dropped: DataFrame  # OUTCOME_SCHEMA rows for removed duplicates
     cached: list[DataFrame] = field(default_factory=list)  # the plan, cached while survivors and dropped are read
 
@@ -56,23 +56,37 @@ def index_rows(docs: DataFrame) -> DataFrame:
     return bands.unionByName(exact).select(F.col("band").cast("short"), "key", "doc_id")
 
 
-def candidate_edges(docs: DataFrame, config: DedupConfig, texts: DataFrame | None = None) -> DataFrame:
+#: per document, what candidate pairs are verified with (``DedupConfig.verify``): dropped from the survivors
+_VERIFY_COLUMNS = {"exact": "shingle_hashes", "estimated": "minhash"}
+
+
+def candidate_edges(docs: DataFrame, config: DedupConfig, values: DataFrame | None = None) -> DataFrame:
     """(src, dst) links: each document to the smallest node of every LSH bucket it is in, kept when the pair
-    passes ``config.verify`` (``texts``: where the nodes' texts or MinHash signatures are, if not in ``docs``)."""
+    passes ``config.verify`` (``values``: where the nodes' shingle hashes or MinHash signatures are, if not in
+    ``docs``). Verification runs in the JVM on arrays made by the workers: no text moves, no Python."""
     bands = docs.select("node", F.posexplode("band_hashes").alias("band", "key"))
     bucket_min = F.min("node").over(Window.partitionBy("band", "key"))
     edges = (bands.withColumn("m", bucket_min).where(F.col("node") != F.col("m"))
              .select(F.col("node").alias("src"), F.col("m").alias("dst")).distinct())
     if config.verify == "none":
         return edges
-    column = "text" if config.verify == "exact" else "minhash"
-    values = (docs if texts is None else texts).select("node", column)
+    column = _VERIFY_COLUMNS[config.verify]
+    values = (docs if values is None else values).select("node", column)
     pairs = (edges.join(values.withColumnRenamed("node", "src").withColumnRenamed(column, "a"), "src")
              .join(values.withColumnRenamed("node", "dst").withColumnRenamed(column, "b"), "dst"))
     if config.verify == "exact":
-        return pairs.mapInArrow(partial(_similar_pairs, config.ngram, config.verify_threshold), "src long, dst long")
-    agreement = F.expr(f"aggregate(zip_with(a, b, (x, y) -> IF(x = y, 1, 0)), 0, (acc, v) -> acc + v) / {config.num_perm}")
-    return pairs.where(agreement >= F.lit(config.verify_threshold)).select("src", "dst")
+        similarity = hash_similarity(F.col("a"), F.col("b"))
+    else:
+        similarity = F.expr(f"aggregate(zip_with(a, b, (x, y) -> IF(x = y, 1, 0)), 0, (acc, v) -> acc + v) "
+                            f"/ {config.num_perm}")
+    return pairs.where(similarity >= F.lit(config.verify_threshold)).select("src", "dst")
+
+
+def hash_similarity(a, b):
+    """dedup.minhash.hash_similarity as a Spark column: Jaccard similarity of two sorted, distinct hash arrays."""
+    common = F.size(F.array_intersect(a, b))
+    union = F.size(a) + F.size(b) - common
+    return F.when(union == 0, F.lit(1.0)).otherwise(common / union)
 
 
 def _outcomes(df: DataFrame, reason: str) -> DataFrame:
@@ -98,40 +112,6 @@ def _small_star(edges: DataFrame) -> DataFrame:
     linked = with_min.where(F.col("dst") != F.col("m")).select(F.col("dst").alias("src"), F.col("m").alias("dst"))
     own = with_min.select(F.col("src"), F.col("m").alias("dst"))
     return linked.union(own).distinct()
-
-
-def _similar_pairs(ngram: int, threshold: float, batches):
-    """mapInArrow body: the (src, dst) pairs whose texts' exact Jaccard similarity reaches ``threshold``. A bucket's
-    smallest node is the dst of all its members' pairs: its shingles are made once, not once per pair."""
-    from collections import OrderedDict
-
-    import pyarrow as pa
-
-    from dedup.minhash import normalize_text, set_similarity, shingles
-
-    made: OrderedDict[int, set] = OrderedDict()
-
-    def shingle_set(node: int, text: str) -> set:
-        if node in made:
-            made.move_to_end(node)
-            return made[node]
-        if len(made) >= _SHINGLE_SETS_KEPT:
-            made.popitem(last=False)
-        made[node] = set(shingles(normalize_text(text), ngram))
-        return made[node]
-
-    for batch in batches:
-        rows = batch.to_pydict()
-        keep = []
-        for src, dst, a, b in zip(rows["src"], rows["dst"], rows["a"], rows["b"], strict=True):
-            keep.append(set_similarity(shingle_set(src, a), shingle_set(dst, b)) >= threshold)
-        yield pa.RecordBatch.from_pydict({
-            "src": pa.array([s for s, k in zip(rows["src"], keep) if k], pa.int64()),
-            "dst": pa.array([d for d, k in zip(rows["dst"], keep) if k], pa.int64())})
-
-
-#: shingle sets kept per task while verifying pairs (a few hundred kB each at most)
-_SHINGLE_SETS_KEPT = 256
 
 
 #: an edge set up to this size is clustered on the driver (one collect, ~30 MB and well under a second per million
@@ -194,13 +174,13 @@ def deduplicate(docs: DataFrame, config: DedupConfig, published: DataFrame | Non
     """``published``: (band, key, doc_id) of documents already published (dedup.index), or None.
 
     The plan (who survives, who is dropped for whom) is made on a narrow projection of the documents and
-    cached (``DedupResult.release``): texts are read only to verify linked pairs, and move once, when the
-    survivors are joined back."""
+    cached (``DedupResult.release``): linked pairs are verified on the workers' shingle hashes, and texts
+    move once, when the survivors are joined back."""
     order = _survivor_order(config)
-    columns = docs.columns
+    columns = [c for c in docs.columns if c not in _VERIFY_COLUMNS.values()]
     # 64 bits of the doc_id's hash: two of a billion documents share a node with probability ~3%
     docs = docs.withColumn("node", exact_key(F.col("doc_id")))
-    plan = docs.select("node", *[c for c in _PLAN_COLUMNS if c in columns])
+    plan = docs.select("node", *[c for c in _PLAN_COLUMNS if c in docs.columns])
     cached = []
 
     # 1. exact duplicates: one survivor per normalised-text hash

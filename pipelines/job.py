@@ -44,7 +44,8 @@ from corpus.provenance import provenance
 from pii.names import name_methods
 from corpus.report import build_stats, write_report
 from corpus.shards import SHARD_SCHEMA, ShardFile, build_manifest, shard_path, write_shard
-from corpus.staging import DOC_SCHEMA, OUTCOME_SCHEMA, input_dir, is_done, read_done, read_failure, table_bytes
+from corpus.staging import (DOC_SCHEMA, OUTCOME_SCHEMA, STAGING_FORMAT, input_dir, is_done, read_done, read_failure,
+                            table_bytes)
 from corpus.storage import Store
 from corpus.stages import StageStats
 from dedup.index import INDEX_DIR, INDEX_SCHEMA, PublishedIndex
@@ -317,8 +318,13 @@ def _run_checked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, sp
     erasures = _enforceable_erasures(root, key_identity, config, log)
     _warn_on_key_change(root, key_identity, log)
     if store.exists(store.join(staging, "inputs.json")):  # resuming: the staged part used the same key?
-        staged_key = store.read_json(store.join(staging, "inputs.json")).get("pii_key_id")
-        if staged_key != key_identity:
+        staged = store.read_json(store.join(staging, "inputs.json"))
+        staged_key = staged.get("pii_key_id")
+        if staged.get("format", 1) != STAGING_FORMAT:  # another release's layout: its work is redone, not read
+            log(f"the unfinished set {set_id} was staged by a release with another staging layout: "
+                "its inputs are processed again")
+            store.remove_tree(staging)
+        elif staged_key != key_identity:
             raise RunRefused(f"the unfinished set {set_id} was staged with "
                              f"{'no fingerprint key' if staged_key is None else 'key ' + staged_key}, this run has "
                              f"{'none' if key_identity is None else 'key ' + key_identity}: run with the same key "
@@ -345,7 +351,8 @@ def _run_checked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, sp
             "this set's documents")
     store.makedirs(staging)
     store.write_json(store.join(staging, "inputs.json"),
-                     {"set_id": set_id, "inputs": set_inputs, "pii_key_id": key_identity})
+                     {"set_id": set_id, "inputs": set_inputs, "pii_key_id": key_identity,
+                      "format": STAGING_FORMAT})
     if erasures:  # erased pages, values and their copies are kept out (checked enforceable above)
         store.write_bytes(store.join(staging, ERASURES_FILE), json.dumps(erasures.to_json()).encode("utf-8"))
     # inputs that failed on earlier nights go first: a flaky source gets its retry before the night is busy

@@ -131,7 +131,7 @@ def doc_row(doc: Document, file_index: int) -> dict:
         "pii_kept": doc.pii_kept, "pii_fingerprints": doc.pii_fingerprints,
         "pii_recognizers": doc.pii_recognizers,
         "quality_score": doc.quality_score, "text_hash": doc.text_hash, "band_hashes": doc.band_hashes,
-        "minhash": doc.minhash,
+        "minhash": doc.minhash, "shingle_hashes": doc.shingle_hashes,
     }
 
 

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from corpus.config import DedupConfig
-from dedup.minhash import MinHasher, normalize_text, shingles
+from dedup.minhash import MinHasher, hash_similarity, jaccard, normalize_text, shingle_hashes, shingles
 from dedup.stage import DedupSignature
 from corpus.document import Document
 
@@ -25,6 +25,27 @@ def test_signature_is_bit_identical_to_datasketch(tokens, hash_function, seed):
     reference.update_batch(shingle_set)
     assert ours.dtype == reference.hashvalues.dtype
     assert np.array_equal(ours, reference.hashvalues)
+
+
+@settings(max_examples=80, deadline=None)
+@given(words, words, st.integers(min_value=1, max_value=6))
+def test_similarity_from_shingle_hashes_equals_the_shingles_own(left, right, n):
+    """Pairs are verified on the stored hashes: the same Jaccard similarity as from the shingles, exactly (a
+    shared vocabulary so that the two texts overlap in every way, empty texts included)."""
+    a, b = " ".join(left), " ".join(left[:len(left) // 2] + right)
+    hashes_a = shingle_hashes(shingles(normalize_text(a), n))
+    hashes_b = shingle_hashes(shingles(normalize_text(b), n))
+    assert hashes_a.dtype == np.int64 and np.all(hashes_a[1:] > hashes_a[:-1])  # sorted, distinct: Spark's arrays
+    assert hash_similarity(hashes_a, hashes_b) == jaccard(a, b, n)
+
+
+def test_signature_stage_keeps_only_what_the_configured_verification_needs():
+    text = "one two three four five six seven eight nine ten " * 3
+    for verify, hashes, minhash in (("exact", True, False), ("estimated", False, True), ("none", False, False)):
+        doc = DedupSignature(DedupConfig(verify=verify)).process(Document(warc_file="f", offset=0, record_id="r", text=text))
+        assert (len(doc.shingle_hashes) > 0, len(doc.minhash) > 0) == (hashes, minhash)
+    doc = DedupSignature(DedupConfig()).process(Document(warc_file="f", offset=0, record_id="r", text=text))
+    assert list(doc.shingle_hashes) == sorted(set(shingle_hashes(shingles(normalize_text(text), 5)).tolist()))
 
 
 def test_normalisation_is_case_punctuation_and_digit_blind():

@@ -1,6 +1,7 @@
 """Spark dedup on small hand-made inputs: transitive clusters, survivor rule, exact duplicates."""
 
 import pytest
+from pyspark.sql import functions as F
 
 from corpus.config import DedupConfig
 from pipelines.dedup import connected_components, deduplicate
@@ -146,7 +147,7 @@ def test_exact_key_in_spark_matches_python(spark):
 
 
 def test_exact_verification_keeps_candidates_whose_texts_are_similar_enough(spark):
-    from dedup.minhash import jaccard
+    from dedup.minhash import jaccard, normalize_text, shingle_hashes, shingles
 
     def word(i: int) -> str:  # letters only: normalisation folds digits together
         return "".join("abcdefghij"[int(d)] for d in str(i)) + "q"
@@ -156,11 +157,36 @@ def test_exact_verification_keeps_candidates_whose_texts_are_similar_enough(spar
     close = base.replace(f" {words[100]} ", " changed ")  # 5 of 196 shingles change: J ~ 0.95
     far = " ".join(words[:100] + words[200:300])  # J ~ 0.32
     assert jaccard(base, close, 5) > 0.9 and jaccard(base, far, 5) < 0.5
-    rows = [("a" * 32, 0, 0, "f", "ra", None, "h1", [1], base),
-            ("b" * 32, 0, 1, "f", "rb", None, "h2", [1], close),
-            ("c" * 32, 0, 2, "f", "rc", None, "h3", [1], far)]  # shares the band but not the text
+    def hashes(text: str) -> list[int]:  # what the signature stage stores for exact verification
+        return shingle_hashes(shingles(normalize_text(text), 5)).tolist()
+
+    rows = [("a" * 32, 0, 0, "f", "ra", None, "h1", [1], base, hashes(base)),
+            ("b" * 32, 0, 1, "f", "rb", None, "h2", [1], close, hashes(close)),
+            ("c" * 32, 0, 2, "f", "rc", None, "h3", [1], far, hashes(far))]  # shares the band but not the text
     docs = spark.createDataFrame(rows, "doc_id string, file_index int, offset long, warc_file string, "
                                        "warc_record_id string, fetch_date string, text_hash string, "
-                                       "band_hashes array<long>, text string")
+                                       "band_hashes array<long>, text string, shingle_hashes array<long>")
     result = deduplicate(docs, DedupConfig(verify="exact", verify_threshold=0.8))
-    assert sorted((r["doc_id"][0], r["dup_cluster_size"]) for r in result.survivors.collect()) == [("a", 2), ("c", 1)]
+    survivors = result.survivors.collect()
+    assert sorted((r["doc_id"][0], r["dup_cluster_size"]) for r in survivors) == [("a", 2), ("c", 1)]
+    assert "shingle_hashes" not in result.survivors.columns and survivors[0]["text"] in (base, far)
+
+
+def test_similarity_in_spark_equals_the_shingles_own(spark):
+    """Pairs are verified in the JVM (array_intersect on the stored hashes): the same Jaccard similarity as from
+    the two texts' shingles, on texts that overlap by every amount, short and empty ones included."""
+    import random
+
+    from dedup.minhash import jaccard, normalize_text, shingle_hashes, shingles
+    from pipelines.dedup import hash_similarity
+
+    rng = random.Random(3)
+    vocabulary = [f"w{chr(97 + i % 26)}{chr(97 + i // 26)}" for i in range(60)]
+    texts = ["", "single", " ".join(vocabulary[:5])]
+    texts += [" ".join(rng.choices(vocabulary, k=rng.randint(1, 40))) for _ in range(30)]
+    pairs = [(a, b) for a in texts for b in texts[::3]]
+    rows = [(i, shingle_hashes(shingles(normalize_text(a), 5)).tolist(), shingle_hashes(shingles(normalize_text(b), 5))
+             .tolist()) for i, (a, b) in enumerate(pairs)]
+    frame = spark.createDataFrame(rows, "i long, a array<long>, b array<long>")
+    got = {r["i"]: r["s"] for r in frame.select("i", hash_similarity(F.col("a"), F.col("b")).alias("s")).collect()}
+    assert got == {i: jaccard(a, b, 5) for i, (a, b) in enumerate(pairs)}

@@ -112,3 +112,34 @@ def test_ctrl_c_stops_cleanly_with_one_line_and_exit_130_then_resumes(sample_cra
                            log=lambda m: None, night=NIGHT)  # no --break-lock needed
     assert resumed.set_id == NIGHT and resumed.stats["inputs"]["resumed"] == staged
     assert resumed.stats["records"] == sample_run.stats["records"]
+
+
+def test_a_set_staged_by_a_release_with_another_layout_is_staged_again(sample_crawl, sample_run, spark, tmp_path):
+    """An unfinished set staged before the documents' layout changed (here: no shingle hashes, format 1) is not
+    read as if it had the new one: its inputs are processed again, and the shards equal an uninterrupted run's."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from corpus.staging import DOC_SCHEMA, DONE_MARKER, input_key
+    from pipelines.job import run_pipeline
+
+    root = tmp_path / "older"
+    staging = root / "staging" / NIGHT
+    first = staging / input_key(sample_crawl.files[0])
+    first.mkdir(parents=True)
+    (staging / "inputs.json").write_text(json.dumps({  # what the earlier release wrote: no "format"
+        "set_id": NIGHT, "inputs": sorted(sample_crawl.files), "pii_key_id": sample_run.manifest["run"]["pii_key_id"]}))
+    older = pa.schema([f for f in DOC_SCHEMA if f.name != "shingle_hashes"])
+    pq.write_table(older.empty_table(), first / "docs.parquet")
+    pq.write_table(pa.schema([("doc_id", pa.string())]).empty_table(), first / "outcomes.parquet")
+    (first / DONE_MARKER).write_text(json.dumps({"location": sample_crawl.files[0], "records": 0, "documents": 0}))
+    messages = []
+    resumed = run_pipeline(sample_crawl.files, str(root), PipelineConfig(), spark=spark, log=messages.append,
+                           night=NIGHT)
+    assert any("another staging layout" in m for m in messages)
+    assert resumed.set_id == NIGHT and resumed.stats["inputs"]["resumed"] == 0
+    assert resumed.stats["records"] == sample_run.stats["records"]
+    assert {(f["path"], f["sha256"]) for f in resumed.manifest["files"]} == {
+        (f["path"], f["sha256"]) for f in sample_run.manifest["files"]}
