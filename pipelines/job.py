@@ -119,21 +119,28 @@ def write_shard_partition(store: Store, set_dir: str, config: ShardConfig, batch
             start = i
 
 
-def read_staged_partition(store: Store, batches):
-    """mapInArrow body: paths of staged Parquet files in, their rows out (read through fsspec, so local
-    disks and object stores alike; Spark's own Parquet reader would need Hadoop's S3 connector)."""
+def read_staged_partition(store: Store, paths: list[str], tasks: int, batches):
+    """mapInArrow body: the rows are task numbers; task i reads ``paths[i::tasks]`` (staged Parquet files, read
+    through fsspec, so local disks and object stores alike; Spark's own Parquet reader would need Hadoop's S3
+    connector) and yields their rows."""
     for batch in batches:
-        for path in batch.column(0).to_pylist():
-            yield from pq.read_table(io.BytesIO(store.read_bytes(path))).to_batches()
+        for task in batch.column(0).to_pylist():
+            for path in paths[task::tasks]:
+                yield from pq.read_table(io.BytesIO(store.read_bytes(path))).to_batches()
 
 
-def write_table_partition(store: Store, out_dir: str, schema: pa.Schema, batches):
-    """mapInArrow body: one Parquet file per partition, named by the partition number."""
-    batches = list(batches)
+def _write_partition_file(store: Store, out_dir: str, schema: pa.Schema, batches: list) -> pa.Table:
+    """A partition's rows as one Parquet file, named by the partition number (none when it has no rows)."""
     table = pa.Table.from_batches(batches).cast(schema) if batches else schema.empty_table()
     if table.num_rows:
         name = f"part-{TaskContext.get().partitionId():05d}.parquet"
         store.write_bytes(store.join(out_dir, name), table_bytes(table))
+    return table
+
+
+def write_table_partition(store: Store, out_dir: str, schema: pa.Schema, batches):
+    """mapInArrow body: one Parquet file per partition; its row count."""
+    table = _write_partition_file(store, out_dir, schema, list(batches))
     yield pa.RecordBatch.from_pylist([{"rows": table.num_rows}], schema=pa.schema([("rows", pa.int64())]))
 
 
@@ -143,8 +150,20 @@ def _write_partitions(frame: DataFrame, store: Store, out_dir: str, schema: pa.S
     return sum(r["rows"] for r in written)
 
 
+#: what writing a partition of outcomes returns: its counts per outcome (stats.json)
+OUTCOME_COUNT_SCHEMA = "status string, stage string, reason string, n long"
+
+
 def write_outcomes_partition(store: Store, out_dir: str, batches):
-    yield from write_table_partition(store, out_dir, OUTCOME_SCHEMA, batches)
+    """mapInArrow body: one Parquet file of outcomes per partition, and its counts per (status, stage, reason):
+    the files and the counts in one pass over the outcomes."""
+    table = _write_partition_file(store, out_dir, OUTCOME_SCHEMA, list(batches))
+    counts = Counter(zip(table.column("status").to_pylist(), table.column("stage").to_pylist(),
+                         (reason or "" for reason in table.column("reason").to_pylist())))
+    yield pa.RecordBatch.from_pylist([{"status": status, "stage": stage, "reason": reason, "n": n}
+                                      for (status, stage, reason), n in sorted(counts.items())],
+                                     schema=pa.schema([("status", pa.string()), ("stage", pa.string()),
+                                                       ("reason", pa.string()), ("n", pa.int64())]))
 
 
 #: the erasure index next to a set's shards: keyed fingerprints of personal values -> documents
@@ -152,9 +171,11 @@ PII_INDEX_SCHEMA = pa.schema([("fingerprint", pa.string()), ("doc_id", pa.string
 
 
 def _read_staged(spark: SparkSession, store: Store, paths: list[str], schema: pa.Schema) -> DataFrame:
-    listing = spark.createDataFrame([(p,) for p in paths], "path string")
-    return (listing.repartition(max(1, min(len(paths), spark.sparkContext.defaultParallelism * 2)))
-            .mapInArrow(partial(read_staged_partition, store), from_arrow_schema(schema)))
+    """The rows of staged Parquet files, a few files per task: one row per task, made where it runs (no
+    shuffle to spread a listing)."""
+    tasks = max(1, min(len(paths), spark.sparkContext.defaultParallelism * 2))
+    return (spark.range(0, tasks, 1, tasks)
+            .mapInArrow(partial(read_staged_partition, store, paths, tasks), from_arrow_schema(schema)))
 
 
 def _merge_stage_stats(summaries: list[dict]) -> dict[str, StageStats]:
@@ -447,14 +468,15 @@ def _run_checked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, sp
             F.lit(KEPT).alias("status"), F.lit("write").alias("stage"), F.lit("").alias("reason"),
             F.lit("").alias("detail"))
         outcomes = (stage_outcomes.unionByName(dedup.dropped).unionByName(kept_outcomes)
-                    .select(*OUTCOME_SCHEMA.names).persist(StorageLevel.MEMORY_AND_DISK))
+                    .select(*OUTCOME_SCHEMA.names))
         partitions = max(1, math.ceil(len(staged_inputs) / 64))
-        (outcomes.repartition(partitions, "warc_file").sortWithinPartitions("warc_file", "offset")
-         .mapInArrow(partial(write_outcomes_partition, store, store.join(out_dir, "outcomes")), "rows long")
-         .collect())
-        outcome_counts = [(r["status"], r["stage"], r["reason"] or "", r["n"]) for r in
-                          outcomes.groupBy("status", "stage", "reason").agg(F.count(F.lit(1)).alias("n")).collect()]
-        for cached in (docs, kept, outcomes):
+        counted = Counter()
+        for r in (outcomes.repartition(partitions, "warc_file").sortWithinPartitions("warc_file", "offset")
+                  .mapInArrow(partial(write_outcomes_partition, store, store.join(out_dir, "outcomes")),
+                              OUTCOME_COUNT_SCHEMA).collect()):
+            counted[r["status"], r["stage"], r["reason"]] += r["n"]
+        outcome_counts = [(*key, n) for key, n in sorted(counted.items())]
+        for cached in (docs, kept):
             cached.unpersist()
         dedup.release()
         timings["outcomes"] = time.time() - t0
