@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import importlib
 import re
+from bisect import bisect_right
+from itertools import accumulate
 from pathlib import Path
 from dataclasses import dataclass
 from functools import lru_cache
@@ -319,12 +321,35 @@ def repeated_mentions(text: str, spans: list[NameSpan]) -> list[NameSpan]:
                          if len(w) > 2 and w[0].isupper() and w.lower() not in PARTICLES and w.lower() not in TITLES)
     if not words:
         return []
+    # a mention lies inside one of the spans when the span starting last at or before it reaches past its end
+    covered = sorted((s.start, s.end) for s in spans)
+    starts, reach = [a for a, _ in covered], list(accumulate((b for _, b in covered), max))
+
+    def inside(start: int, end: int) -> bool:
+        i = bisect_right(starts, start) - 1
+        return i >= 0 and reach[i] >= end
+
+    # every mention starts with one of the words as written and ends at most 4 characters after it: when each
+    # occurrence of every word lies inside a span with that room (most pages), there is nothing to find and no
+    # pattern to compile
+    if all(inside(p, p + len(w) + _MENTION_ENDING) for w in words for p in _occurrences(text, w)):
+        return []
     alternatives = "|".join(re.escape(w) + (r"[^\W\d_]{0,4}" if len(w) >= 5 else r"(?:['’]s)?")
                             for w in sorted(words, key=len, reverse=True))
-    covered = [(s.start, s.end) for s in spans]
     return [NameSpan(m.start(), m.end(), 0.6, "rule:repeated")
             for m in re.finditer(rf"(?<![^\W\d_])(?:{alternatives})(?![^\W\d_])", text)
-            if not any(a <= m.start() and m.end() <= b for a, b in covered)]
+            if not inside(m.start(), m.end())]
+
+
+#: the longest ending a repeated mention adds to its word: four letters of an inflection, or "'s"
+_MENTION_ENDING = 4
+
+
+def _occurrences(text: str, word: str):
+    position = text.find(word)
+    while position != -1:
+        yield position
+        position = text.find(word, position + 1)
 
 
 def _merge_touching(spans: list[NameSpan]) -> list[NameSpan]:

@@ -493,7 +493,7 @@ class NameTagger:
             if _may_hold_name(line):
                 tokens = tokenize(line)
                 words = [t for t, _, _ in tokens]
-                capitals = [i for i, w in enumerate(words) if not w.islower() and any(c.isupper() for c in w)]
+                capitals = [i for i, w in enumerate(words) if _capitalised(w)]
                 for a, b in _windows(capitals, len(words)):
                     windows.append((words[a:b], a == 0 or words[a - 1] in SENTENCE_END))
                     candidates += [(seen + i - a, offset + tokens[i][1], offset + tokens[i][2], len(windows))
@@ -529,6 +529,14 @@ def _windows(positions: list[int], n: int) -> list[tuple[int, int]]:
         else:
             merged.append([a, b])
     return [(a, b) for a, b in merged]
+
+
+def _capitalised(word: str) -> bool:
+    """A word with an upper-case letter ("Berg", "McDonald", "iPhone"); the usual cases are settled without
+    looking at every character."""
+    if word.islower():
+        return False
+    return word[:1].isupper() or (len(word) > 1 and any(c.isupper() for c in word))
 
 
 def _may_hold_name(line: str) -> bool:

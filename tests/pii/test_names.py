@@ -100,6 +100,48 @@ def test_a_person_named_in_full_is_masked_where_only_the_surname_follows():
     assert repeated == {"Kallas", "Kallase"}  # inflected forms of long words, not other words ("Kalla")
 
 
+def _repeated_mentions_by_pattern(text, spans):
+    """The plain form of pii.names.repeated_mentions (every text through the compiled pattern, containment tested
+    span by span): what the quick path must equal."""
+    import re
+
+    from pii.names import NameSpan
+    from pii.tagger import PARTICLES, TITLES
+
+    words = set()
+    for span in spans:
+        parts = text[span.start:span.end].split()
+        if len(parts) > 1:
+            words.update(w for w in (p.strip(".,;:()'’") for p in parts)
+                         if len(w) > 2 and w[0].isupper() and w.lower() not in PARTICLES and w.lower() not in TITLES)
+    if not words:
+        return []
+    alternatives = "|".join(re.escape(w) + (r"[^\W\d_]{0,4}" if len(w) >= 5 else r"(?:['’]s)?")
+                            for w in sorted(words, key=len, reverse=True))
+    return [NameSpan(m.start(), m.end(), 0.6, "rule:repeated")
+            for m in re.finditer(rf"(?<![^\W\d_])(?:{alternatives})(?![^\W\d_])", text)
+            if not any(s.start <= m.start() and m.end() <= s.end for s in spans)]
+
+
+_MENTION_WORDS = ["Kallas", "Kallase", "Tom", "Griffin", "Griffins", "O'Brien", "Jean-Luc", "Ní", "van", "Dr.", "Ab"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_MENTION_WORDS + ["said", "x", "y", ".", "3", "'s", "’s", "-", "ab"]), max_size=30)
+       .map(lambda ws: "".join(w + (" " if i % 3 else "") for i, w in enumerate(ws))), st.data())
+def test_repeated_mentions_equal_the_plain_pattern_scan(text, data):
+    """Property: the quick path (no pattern when every occurrence lies inside a span) finds exactly what the plain
+    scan finds, for spans anywhere: overlapping, nested, cutting words, touching mentions."""
+    from pii.names import NameSpan, repeated_mentions
+
+    spans = []
+    for _ in range(data.draw(st.integers(0, 4))):
+        a = data.draw(st.integers(0, len(text)))
+        b = data.draw(st.integers(a, len(text)))
+        spans.append(NameSpan(a, b, 0.8, "t"))
+    assert repeated_mentions(text, spans) == _repeated_mentions_by_pattern(text, spans)
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("abc XYZ.-'\n,ÓéΑα")), max_size=60), st.data())
 def test_whole_names_only_ever_grow_and_merge(text, data):
