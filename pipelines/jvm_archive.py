@@ -37,6 +37,7 @@ def cache_dir() -> Path:
 def archive_path(config: SparkConfig) -> Path | None:
     """Where the archive for this Java, this Spark and this driver class path lives; None without a Java."""
     import pyspark
+    from pyspark.find_spark_home import _find_spark_home
 
     from pipelines.spark import java_version
 
@@ -44,10 +45,12 @@ def archive_path(config: SparkConfig) -> Path | None:
     version = java_version(java)
     if not version:
         return None
-    jars = Path(pyspark.__file__).parent / "jars"
+    # the JVM checks the class path it was archived with, paths included: another installation of the same
+    # Spark (another checkout's .venv) needs its own archive, or it would refuse this one and remove it
+    jars = Path(_find_spark_home()).resolve() / "jars"
     key = json.dumps({
         "java": [os.path.realpath(java), version],
-        "spark": [pyspark.__version__, sorted(p.name for p in jars.glob("*.jar"))],
+        "spark": [pyspark.__version__, str(jars), sorted(p.name for p in jars.glob("*.jar"))],
         "class_path": config.extra_conf.get("spark.driver.extraClassPath", ""),
     }, sort_keys=True)
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]

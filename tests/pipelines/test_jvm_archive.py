@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pyspark
 import pytest
 
 from corpus.config import SparkConfig
@@ -39,6 +41,13 @@ def test_only_an_archive_of_the_recorded_size_is_used(tmp_path, monkeypatch):
     archive = jvm_archive.archive_path(SparkConfig())
     assert archive is not None and archive.is_relative_to(tmp_path)
     assert archive != jvm_archive.archive_path(SparkConfig(extra_conf={"spark.driver.extraClassPath": "/x.jar"}))
+    # another installation of the same Spark (another checkout's .venv): its class path differs, so its archive too
+    other = tmp_path / "other-spark"
+    shutil.copytree(Path(pyspark.__file__).parent / "jars", other / "jars", copy_function=os.symlink)
+    monkeypatch.setenv("SPARK_HOME", str(other))
+    assert jvm_archive.archive_path(SparkConfig()) not in (archive, None)
+    monkeypatch.delenv("SPARK_HOME")
+    assert jvm_archive.archive_path(SparkConfig()) == archive
     assert not jvm_archive.usable(archive)
     archive.parent.mkdir(parents=True)
     archive.write_bytes(b"\0" * 1000)
