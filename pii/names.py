@@ -307,10 +307,9 @@ def _sentence_start(text: str, position: int) -> bool:
     return not before or before[-1] in ".!?:;\n\"“”«»|•·-–—"
 
 
-def repeated_mentions(text: str, spans: list[NameSpan]) -> list[NameSpan]:
-    """Later (or earlier) mentions of a person named in full elsewhere in the text: "Tom Griffin ... Griffin said"
-    and the inflected forms of the longer words ("Kallas ... Kallase", "Niinistö ... Niinistön"), so a page that
-    names someone once in full and then by surname keeps neither."""
+def full_name_words(text: str, spans: list[NameSpan]) -> set[str]:
+    """The capitalised words of the names found in full (two words or more), titles and particles left out: what a
+    later mention of the same person is made of."""
     from pii.tagger import PARTICLES, TITLES
 
     words = set()
@@ -319,6 +318,14 @@ def repeated_mentions(text: str, spans: list[NameSpan]) -> list[NameSpan]:
         if len(parts) > 1:
             words.update(w for w in (p.strip(".,;:()'’") for p in parts)
                          if len(w) > 2 and w[0].isupper() and w.lower() not in PARTICLES and w.lower() not in TITLES)
+    return words
+
+
+def repeated_mentions(text: str, spans: list[NameSpan]) -> list[NameSpan]:
+    """Later (or earlier) mentions of a person named in full elsewhere in the text: "Tom Griffin ... Griffin said"
+    and the inflected forms of the longer words ("Kallas ... Kallase", "Niinistö ... Niinistön"), so a page that
+    names someone once in full and then by surname keeps neither."""
+    words = full_name_words(text, spans)
     if not words:
         return []
     # a mention lies inside one of the spans when the span starting last at or before it reaches past its end

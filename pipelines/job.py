@@ -151,7 +151,8 @@ def _write_partitions(frame: DataFrame, store: Store, out_dir: str, schema: pa.S
 
 
 #: what writing a partition of outcomes returns: its counts per outcome (stats.json)
-OUTCOME_COUNT_SCHEMA = "status string, stage string, reason string, n long"
+OUTCOME_COUNT_SCHEMA = pa.schema([("status", pa.string()), ("stage", pa.string()), ("reason", pa.string()),
+                                  ("n", pa.int64())])
 
 
 def write_outcomes_partition(store: Store, out_dir: str, batches):
@@ -162,8 +163,7 @@ def write_outcomes_partition(store: Store, out_dir: str, batches):
                          (reason or "" for reason in table.column("reason").to_pylist())))
     yield pa.RecordBatch.from_pylist([{"status": status, "stage": stage, "reason": reason, "n": n}
                                       for (status, stage, reason), n in sorted(counts.items())],
-                                     schema=pa.schema([("status", pa.string()), ("stage", pa.string()),
-                                                       ("reason", pa.string()), ("n", pa.int64())]))
+                                     schema=OUTCOME_COUNT_SCHEMA)
 
 
 #: the erasure index next to a set's shards: keyed fingerprints of personal values -> documents
@@ -473,7 +473,7 @@ def _run_checked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, sp
         counted = Counter()
         for r in (outcomes.repartition(partitions, "warc_file").sortWithinPartitions("warc_file", "offset")
                   .mapInArrow(partial(write_outcomes_partition, store, store.join(out_dir, "outcomes")),
-                              OUTCOME_COUNT_SCHEMA).collect()):
+                              from_arrow_schema(OUTCOME_COUNT_SCHEMA)).collect()):
             counted[r["status"], r["stage"], r["reason"]] += r["n"]
         outcome_counts = [(*key, n) for key, n in sorted(counted.items())]
         for cached in (docs, kept):

@@ -5,11 +5,11 @@ first jobs compiling them. A dynamic CDS archive (JDK 13+) holds those classes p
 disk. Measured on this project's 2-core machine: session 11.6 -> 6.0 s, first job 5.4 -> 2.2 s; with the
 quick JIT (``SparkConfig.driver_java_options``) a whole x4 run's fixed costs went from 67 to 45 s.
 
-The archive is built once per machine (and per Java build, Spark version and driver class path: its key),
+The archive is built once per machine (and per Java build, Spark installation and driver class path: its key),
 by a child process that runs the job's Spark operations on a few rows; its JVM writes the archive when it
 exits (``-XX:ArchiveClassesAtExit``). It is published only complete: the JVM must exit cleanly and a second
-one must map it (``-Xshare:on``) and run a job, and the file is renamed into place with its size recorded beside it. A truncated archive
-crashes the JVM that maps it (SIGBUS), so a file whose size differs from the record is never used, and a
+one must map it (``-Xshare:on``) and run a job, and the file is renamed into place with its size recorded
+beside it. A truncated archive crashes the JVM that maps it (SIGBUS), so a file whose size differs from the record is never used, and a
 session that fails to start with the archive (damaged, or made for another class path) is started again
 without it, and the archive removed: the next run on a local master builds a new one.
 """

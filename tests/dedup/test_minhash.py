@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from corpus.config import DedupConfig
-from dedup.minhash import MinHasher, hash_similarity, jaccard, normalize_text, shingle_hashes, shingles
+from dedup.minhash import (MinHasher, hash_similarity, jaccard, normalize_text, shingle_hashes,
+                           shingles)
 from dedup.stage import DedupSignature
 from corpus.document import Document
 
@@ -41,10 +42,14 @@ def test_similarity_from_shingle_hashes_equals_the_shingles_own(left, right, n):
 
 def test_signature_stage_keeps_only_what_the_configured_verification_needs():
     text = "one two three four five six seven eight nine ten " * 3
+
+    def signed(config: DedupConfig) -> Document:
+        return DedupSignature(config).process(Document(warc_file="f", offset=0, record_id="r", text=text))
+
     for verify, hashes, minhash in (("exact", True, False), ("estimated", False, True), ("none", False, False)):
-        doc = DedupSignature(DedupConfig(verify=verify)).process(Document(warc_file="f", offset=0, record_id="r", text=text))
+        doc = signed(DedupConfig(verify=verify))
         assert (len(doc.shingle_hashes) > 0, len(doc.minhash) > 0) == (hashes, minhash)
-    doc = DedupSignature(DedupConfig()).process(Document(warc_file="f", offset=0, record_id="r", text=text))
+    doc = signed(DedupConfig())
     assert list(doc.shingle_hashes) == sorted(set(shingle_hashes(shingles(normalize_text(text), 5)).tolist()))
 
 

@@ -105,15 +105,9 @@ def _repeated_mentions_by_pattern(text, spans):
     span by span): what the quick path must equal."""
     import re
 
-    from pii.names import NameSpan
-    from pii.tagger import PARTICLES, TITLES
+    from pii.names import NameSpan, full_name_words
 
-    words = set()
-    for span in spans:
-        parts = text[span.start:span.end].split()
-        if len(parts) > 1:
-            words.update(w for w in (p.strip(".,;:()'’") for p in parts)
-                         if len(w) > 2 and w[0].isupper() and w.lower() not in PARTICLES and w.lower() not in TITLES)
+    words = full_name_words(text, spans)
     if not words:
         return []
     alternatives = "|".join(re.escape(w) + (r"[^\W\d_]{0,4}" if len(w) >= 5 else r"(?:['’]s)?")
