@@ -246,6 +246,11 @@ class DedupConfig(_Section):
                              "signatures, or not at all (FineWeb)")
     verify_threshold: float = Field(default=0.8, ge=0.0, le=1.0, description="Jaccard similarity from which two "
                                                                             "candidates are duplicates")
+    # a set whose dedup plan (ids, keys, band hashes and verification arrays, never texts) fits in this much
+    # driver memory is planned in one process (dedup/plan.py: well under a second where the same plan as Spark
+    # operations costs ~20 small jobs, 10-20 s on two cores); larger sets are planned by Spark. 0: always Spark
+    driver_plan_max_mib: int = Field(default=256, ge=0, description="largest dedup plan (MiB, estimated) made on "
+                                                                    "the driver instead of by Spark jobs")
     # drop a night's documents that duplicate a document already published (the root's dedup index)
     across_nights: bool = Field(True, description="drop duplicates of documents published on earlier nights")
     # merge the per-night dedup index parts into one sorted generation when more than this many are unmerged

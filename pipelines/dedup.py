@@ -22,6 +22,7 @@ from pyspark.sql import functions as F
 from corpus.config import DedupConfig
 from corpus.document import DROPPED
 from dedup.index import EXACT_BAND
+from dedup.plan import VERIFY_COLUMNS, components, plan_duplicates
 
 
 @dataclass
@@ -56,10 +57,6 @@ def index_rows(docs: DataFrame) -> DataFrame:
     return bands.unionByName(exact).select(F.col("band").cast("short"), "key", "doc_id")
 
 
-#: per document, what candidate pairs are verified with (``DedupConfig.verify``): dropped from the survivors
-_VERIFY_COLUMNS = {"exact": "shingle_hashes", "estimated": "minhash"}
-
-
 def candidate_edges(docs: DataFrame, config: DedupConfig, values: DataFrame | None = None) -> DataFrame:
     """(src, dst) links: each document to the smallest node of every LSH bucket it is in, kept when the pair
     passes ``config.verify`` (``values``: where the nodes' shingle hashes or MinHash signatures are, if not in
@@ -70,7 +67,7 @@ def candidate_edges(docs: DataFrame, config: DedupConfig, values: DataFrame | No
              .select(F.col("node").alias("src"), F.col("m").alias("dst")).distinct())
     if config.verify == "none":
         return edges
-    column = _VERIFY_COLUMNS[config.verify]
+    column = VERIFY_COLUMNS[config.verify]
     values = (docs if values is None else values).select("node", column)
     pairs = (edges.join(values.withColumnRenamed("node", "src").withColumnRenamed(column, "a"), "src")
              .join(values.withColumnRenamed("node", "dst").withColumnRenamed(column, "b"), "dst"))
@@ -139,28 +136,12 @@ def connected_components(edges: DataFrame, max_iterations: int = 100,
 
 
 def _components_on_driver(edges: DataFrame) -> DataFrame:
-    """The same (node, component) rows, computed with numpy: each node takes the smallest label among its
-    edges' ends and then its label's label (pointer jumping), until nothing changes. Labels only ever move to
-    a smaller node of the same component, so the fixed point labels every node with its component's smallest."""
-    import numpy as np
+    """The same (node, component) rows, computed with numpy (dedup.plan.components)."""
     import pyarrow as pa
 
     table = edges.toArrow()
-    src, dst = table.column("src").to_numpy(), table.column("dst").to_numpy()
-    nodes, ends = np.unique(np.concatenate([src, dst]), return_inverse=True)  # sorted: index order = id order
-    u, v = ends[:len(src)], ends[len(src):]
-    label = np.arange(len(nodes))
-    while True:
-        smaller = np.minimum(label[u], label[v])
-        new = label.copy()
-        np.minimum.at(new, u, smaller)
-        np.minimum.at(new, v, smaller)
-        while not np.array_equal(jumped := new[new], new):
-            new = jumped
-        if np.array_equal(new, label):
-            break
-        label = new
-    return edges.sparkSession.createDataFrame(pa.table({"node": nodes, "component": nodes[label]}))
+    nodes, component = components(table.column("src").to_numpy(), table.column("dst").to_numpy())
+    return edges.sparkSession.createDataFrame(pa.table({"node": nodes, "component": component}))
 
 
 #: what the dedup plan needs of each document: ids, keys and the survivor order, never the text
@@ -168,19 +149,57 @@ _PLAN_COLUMNS = ("doc_id", "file_index", "offset", "warc_file", "warc_record_id"
                  "text_hash", "band_hashes")
 #: one row of the set (two inputs holding the same record share a doc_id)
 _ROW = ["doc_id", "file_index", "offset"]
+#: estimated bytes per document of the plan on the driver, less its arrays: ids, keys, names as Python objects
+_PLAN_ROW_BYTES = 600
+
+
+def _plan_mib(docs: DataFrame, config: DedupConfig, verify: str | None) -> float:
+    """The plan's estimated size on the driver (one Spark job over ``docs``, which fills its cache)."""
+    sizes = [F.count(F.lit(1)).alias("rows")]
+    if verify:
+        sizes.append(F.sum(F.size(verify)).alias("values"))
+    measured = docs.agg(*sizes).first()
+    values = (measured["values"] or 0) if verify else 0
+    return (measured["rows"] * (_PLAN_ROW_BYTES + 8 * config.num_bands) + 8 * values) / 2**20
+
+
+def _published_hits(docs: DataFrame, published: DataFrame) -> dict[str, str]:
+    """doc_id -> the smallest published doc_id sharing one of its keys, for the documents that share one."""
+    keys = index_rows(docs.select("doc_id", "band_hashes", "text_hash"))
+    hits = (keys.join(published.select("band", "key", F.col("doc_id").alias("_published")), ["band", "key"])
+            .groupBy("doc_id").agg(F.min("_published").alias("_published")))
+    return {r["doc_id"]: r["_published"] for r in hits.collect()}
+
+
+def _deduplicate_on_driver(docs: DataFrame, plan: DataFrame, config: DedupConfig, published: DataFrame | None,
+                           columns: list[str], verify: str | None) -> DedupResult:
+    """dedup/plan.py on the collected plan (one job), the published keys checked by Spark (a join, only when
+    earlier nights exist); survivors are the documents joined with the kept rows, broadcast."""
+    spark = docs.sparkSession
+    table = docs.select(*plan.columns, *([verify] if verify else [])).toArrow()
+    hits = _published_hits(docs, published) if published is not None else {}
+    decided = plan_duplicates(table, config, hits)
+    kept = spark.createDataFrame(decided.kept)
+    survivors = docs.join(F.broadcast(kept), _ROW).select(*columns, "dup_cluster_size", "dup_cluster_id")
+    return DedupResult(survivors, spark.createDataFrame(decided.dropped))
 
 
 def deduplicate(docs: DataFrame, config: DedupConfig, published: DataFrame | None = None) -> DedupResult:
     """``published``: (band, key, doc_id) of documents already published (dedup.index), or None.
 
-    The plan (who survives, who is dropped for whom) is made on a narrow projection of the documents and
-    cached (``DedupResult.release``): linked pairs are verified on the workers' shingle hashes, and texts
-    move once, when the survivors are joined back."""
-    order = _survivor_order(config)
-    columns = [c for c in docs.columns if c not in _VERIFY_COLUMNS.values()]
+    The plan (who survives, who is dropped for whom) is made on a narrow projection of the documents, never
+    their texts: on the driver when it fits in ``config.driver_plan_max_mib`` (dedup/plan.py), otherwise by
+    Spark operations, cached (``DedupResult.release``), with linked pairs verified on the workers' shingle
+    hashes. Texts move once, when the survivors are joined back. Reads ``docs`` once first (to size the
+    plan): cache it."""
+    columns = [c for c in docs.columns if c not in VERIFY_COLUMNS.values()]
     # 64 bits of the doc_id's hash: two of a billion documents share a node with probability ~3%
     docs = docs.withColumn("node", exact_key(F.col("doc_id")))
     plan = docs.select("node", *[c for c in _PLAN_COLUMNS if c in docs.columns])
+    verify = VERIFY_COLUMNS.get(config.verify) if config.near else None
+    if _plan_mib(docs, config, verify) <= config.driver_plan_max_mib:
+        return _deduplicate_on_driver(docs, plan, config, published, columns, verify)
+    order = _survivor_order(config)
     cached = []
 
     # 1. exact duplicates: one survivor per normalised-text hash

@@ -424,8 +424,7 @@ def _run_checked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, sp
         t0 = time.time()
         staged = [input_dir(store, staging, loc) for loc in staged_inputs]
         docs = _read_staged(spark, store, [store.join(d, "docs.parquet") for d in staged], DOC_SCHEMA) \
-            .persist(StorageLevel.MEMORY_AND_DISK)
-        docs.count()  # read once into the cache: dedup's concurrent shuffle stages would each read it again
+            .persist(StorageLevel.MEMORY_AND_DISK)  # dedup reads it first whole (to size its plan), then again
         stage_outcomes = _read_staged(spark, store, [store.join(d, "outcomes.parquet") for d in staged],
                                       OUTCOME_SCHEMA)
         published_index = PublishedIndex(root)

@@ -1,4 +1,9 @@
-"""Spark dedup on small hand-made inputs: transitive clusters, survivor rule, exact duplicates."""
+"""Spark dedup on small hand-made inputs: transitive clusters, survivor rule, exact duplicates; each through
+both planners (on the driver, dedup/plan.py, and by Spark operations), which must agree on random sets."""
+
+import hashlib
+import math
+import random
 
 import pytest
 from pyspark.sql import functions as F
@@ -7,6 +12,17 @@ from corpus.config import DedupConfig
 from pipelines.dedup import connected_components, deduplicate
 
 pytestmark = pytest.mark.spark
+
+
+@pytest.fixture(params=["driver", "spark"])
+def planner(request):
+    """Where the dedup plan is made: ``driver_plan_max_mib = 0`` forces Spark's operations."""
+    return request.param
+
+
+def _dedup(planner, docs, config, published=None):
+    limit = config.driver_plan_max_mib if planner == "driver" else 0
+    return deduplicate(docs, config.model_copy(update={"driver_plan_max_mib": limit}), published)
 
 
 @pytest.mark.parametrize("driver_max_edges", [0, 10_000], ids=["spark", "driver"])
@@ -40,7 +56,7 @@ def _docs(spark, rows):
     return spark.createDataFrame(rows, schema)
 
 
-def test_exact_and_near_duplicates_keep_first_in_input_order(spark):
+def test_exact_and_near_duplicates_keep_first_in_input_order(spark, planner):
     rows = [
         # a ~ b share band 1; b ~ c share band 2 (a and c share nothing): one cluster of three
         ("a" * 32, 0, 300, "f0", "ra", "2026-01-03T00:00:00Z", "h1", [1, 100]),
@@ -51,7 +67,7 @@ def test_exact_and_near_duplicates_keep_first_in_input_order(spark):
         ("e" * 32, 0, 900, "f0", "re", None, "h4", [7, 8]),
         ("f" * 32, 2, 0, "f2", "rf", None, "h5", [9, 10]),
     ]
-    result = deduplicate(_docs(spark, rows), DedupConfig(verify="none"))
+    result = _dedup(planner, _docs(spark, rows), DedupConfig(verify="none"))
     kept = {r["doc_id"][0]: r["dup_cluster_size"] for r in result.survivors.collect()}
     assert kept == {"b": 3, "e": 2, "f": 1}
     dropped = {r["doc_id"][0]: (r["reason"], r["detail"]) for r in result.dropped.collect()}
@@ -60,10 +76,10 @@ def test_exact_and_near_duplicates_keep_first_in_input_order(spark):
                        "d": ("exact_duplicate", "duplicate_of=" + "e" * 32)}
 
 
-def test_earliest_fetch_survivor_rule(spark):
+def test_earliest_fetch_survivor_rule(spark, planner):
     rows = [("a" * 32, 0, 0, "f0", "ra", "2026-01-03T00:00:00Z", "h1", [1]),
             ("b" * 32, 0, 10, "f0", "rb", "2026-01-01T00:00:00Z", "h2", [1])]
-    result = deduplicate(_docs(spark, rows), DedupConfig(survivor="earliest_fetch", verify="none"))
+    result = _dedup(planner, _docs(spark, rows), DedupConfig(survivor="earliest_fetch", verify="none"))
     assert [r["doc_id"][0] for r in result.survivors.collect()] == ["b"]
 
 
@@ -74,26 +90,26 @@ def _sig_docs(spark, rows):
     return spark.createDataFrame(rows, schema)
 
 
-def test_verification_unlinks_candidates_whose_signatures_disagree(spark):
+def test_verification_unlinks_candidates_whose_signatures_disagree(spark, planner):
     config = DedupConfig(num_bands=2, rows_per_band=2, verify="estimated", verify_threshold=0.7)  # 4 positions
     rows = [("a" * 32, 0, 0, "f", "ra", None, 0.0, "h1", [1, 2], [1, 2, 3, 4]),
             ("b" * 32, 0, 1, "f", "rb", None, 0.0, "h2", [1, 5], [1, 2, 3, 9]),  # agrees 3/4 with a: linked
             ("c" * 32, 0, 2, "f", "rc", None, 0.0, "h3", [6, 2], [1, 2, 7, 8])]  # shares a band, 2/4: not
-    kept = {r["doc_id"][0] for r in deduplicate(_sig_docs(spark, rows), config).survivors.collect()}
+    kept = {r["doc_id"][0] for r in _dedup(planner, _sig_docs(spark, rows), config).survivors.collect()}
     assert kept == {"a", "c"}
     unverified = DedupConfig(num_bands=2, rows_per_band=2, verify="none")
-    assert {r["doc_id"][0] for r in deduplicate(_sig_docs(spark, rows), unverified).survivors.collect()} == {"a"}
+    assert {r["doc_id"][0] for r in _dedup(planner, _sig_docs(spark, rows), unverified).survivors.collect()} == {"a"}
 
 
-def test_highest_quality_survivor_then_input_order(spark):
+def test_highest_quality_survivor_then_input_order(spark, planner):
     rows = [("a" * 32, 0, 0, "f", "ra", None, 0.2, "h1", [1], []),
             ("b" * 32, 0, 1, "f", "rb", None, 0.9, "h2", [1], []),
             ("c" * 32, 0, 2, "f", "rc", None, 0.9, "h3", [1], [])]
-    result = deduplicate(_sig_docs(spark, rows), DedupConfig(survivor="highest_quality", verify="none"))
+    result = _dedup(planner, _sig_docs(spark, rows), DedupConfig(survivor="highest_quality", verify="none"))
     assert [(r["doc_id"][0], r["dup_cluster_size"]) for r in result.survivors.collect()] == [("b", 3)]
 
 
-def test_a_cluster_touching_a_published_document_is_dropped_whole(spark):
+def test_a_cluster_touching_a_published_document_is_dropped_whole(spark, planner):
     from dedup.index import EXACT_BAND, exact_key
 
     published = spark.createDataFrame([(0, 1, "p" * 32), (EXACT_BAND, exact_key("ab" * 16), "q" * 32)],
@@ -104,7 +120,7 @@ def test_a_cluster_touching_a_published_document_is_dropped_whole(spark):
         ("c" * 32, 0, 2, "f", "rc", None, 0.0, "h3", [3, 300], []),
         ("d" * 32, 0, 3, "f", "rd", None, 0.0, "ab" * 16, [4, 400], []),
     ]
-    result = deduplicate(_sig_docs(spark, rows), DedupConfig(num_bands=2, rows_per_band=1, verify="none"), published)
+    result = _dedup(planner, _sig_docs(spark, rows), DedupConfig(num_bands=2, rows_per_band=1, verify="none"), published)
     assert [r["doc_id"][0] for r in result.survivors.collect()] == ["c"]
     dropped = {r["doc_id"][0]: (r["reason"], r["detail"]) for r in result.dropped.collect()}
     assert dropped == {"a": ("published_duplicate", "duplicate_of=" + "p" * 32),
@@ -112,7 +128,7 @@ def test_a_cluster_touching_a_published_document_is_dropped_whole(spark):
                        "d": ("published_duplicate", "duplicate_of=" + "q" * 32)}
 
 
-def test_clusters_do_not_depend_on_input_partitioning(spark):
+def test_clusters_do_not_depend_on_input_partitioning(spark, planner):
     import random
 
     rng = random.Random(7)
@@ -123,7 +139,7 @@ def test_clusters_do_not_depend_on_input_partitioning(spark):
     config = DedupConfig(num_bands=3, rows_per_band=1, verify="none")
 
     def outcome(order, partitions):
-        result = deduplicate(_sig_docs(spark, order).repartition(partitions), config)
+        result = _dedup(planner, _sig_docs(spark, order).repartition(partitions), config)
         return (sorted((r["doc_id"], r["dup_cluster_id"], r["dup_cluster_size"]) for r in result.survivors.collect()),
                 sorted((r["doc_id"], r["reason"], r["detail"]) for r in result.dropped.collect()))
 
@@ -146,7 +162,7 @@ def test_exact_key_in_spark_matches_python(spark):
     assert got == [exact_key(h) for h in hashes]
 
 
-def test_exact_verification_keeps_candidates_whose_texts_are_similar_enough(spark):
+def test_exact_verification_keeps_candidates_whose_texts_are_similar_enough(spark, planner):
     from dedup.minhash import jaccard, normalize_text, shingle_hashes, shingles
 
     def word(i: int) -> str:  # letters only: normalisation folds digits together
@@ -166,7 +182,7 @@ def test_exact_verification_keeps_candidates_whose_texts_are_similar_enough(spar
     docs = spark.createDataFrame(rows, "doc_id string, file_index int, offset long, warc_file string, "
                                        "warc_record_id string, fetch_date string, text_hash string, "
                                        "band_hashes array<long>, text string, shingle_hashes array<long>")
-    result = deduplicate(docs, DedupConfig(verify="exact", verify_threshold=0.8))
+    result = _dedup(planner, docs, DedupConfig(verify="exact", verify_threshold=0.8))
     survivors = result.survivors.collect()
     assert sorted((r["doc_id"][0], r["dup_cluster_size"]) for r in survivors) == [("a", 2), ("c", 1)]
     assert "shingle_hashes" not in result.survivors.columns and survivors[0]["text"] in (base, far)
@@ -190,3 +206,75 @@ def test_similarity_in_spark_equals_the_shingles_own(spark):
     frame = spark.createDataFrame(rows, "i long, a array<long>, b array<long>")
     got = {r["i"]: r["s"] for r in frame.select("i", hash_similarity(F.col("a"), F.col("b")).alias("s")).collect()}
     assert got == {i: jaccard(a, b, 5) for i, (a, b) in enumerate(pairs)}
+
+
+def _random_set(rng, n: int):
+    """Rows with everything the planners must agree on: shared texts, the same record in two inputs (same
+    doc_id), chains and stars of shared band keys, similar and dissimilar shingle hashes and signatures, ties,
+    null and NaN survivor columns; and a published index hitting some of them by band and by exact text."""
+    from dedup.index import EXACT_BAND, exact_key
+
+    rows, published = [], []
+    for i in range(n):
+        if i and rng.random() < 0.05:  # the same record in another input: a copy with another file_index
+            copy = list(rows[rng.randrange(len(rows))])
+            copy[1] += 1
+            rows.append(tuple(copy))
+            continue
+        doc_id = f"{rng.getrandbits(128):032x}"
+        text = rng.randrange(n // 3 if rng.random() < 0.2 else 10**9)  # some texts shared
+        text_hash = hashlib.blake2b(str(text).encode(), digest_size=16).hexdigest()
+        bands = [rng.randrange(10**9) for _ in range(3)]
+        hashes = sorted(rng.sample(range(10**6), rng.choice([0, 3, 40])))
+        minhash = [rng.randrange(10**6) for _ in range(6)]
+        if rows and rng.random() < 0.4:  # a variant of an earlier page: shares a band, more or less similar
+            earlier = rows[rng.randrange(len(rows))]
+            shared = rng.randrange(3)
+            bands[shared] = earlier[8][shared]
+            keep = rng.choice([0.2, 0.6, 0.9, 1.0])
+            hashes = sorted({h for h in earlier[10] if rng.random() < keep} | set(hashes[:rng.randrange(4)]))
+            minhash = [m if rng.random() < keep else -1 for m in earlier[9]]
+        if rng.random() < 0.1:  # an unrelated page in a popular bucket: linked only when not verified
+            bands[0] = 7
+        quality = rng.choice([None, math.nan, 0.5, 0.9, rng.random()])
+        fetch = rng.choice([None, "2026-01-01T00:00:00Z", f"2026-01-0{rng.randint(1, 9)}T00:00:00Z"])
+        rows.append((doc_id, rng.randrange(4), rng.randrange(50) * 100, f"f{i % 4}", f"r{i}", fetch, quality,
+                     text_hash, bands, minhash, hashes))
+        if rng.random() < 0.02:
+            published.append((rng.randrange(3), bands[rng.randrange(3)], f"p{i:031x}"))
+        if rng.random() < 0.02:
+            published.append((EXACT_BAND, exact_key(text_hash), f"q{i:031x}"))
+    return rows, published
+
+
+def test_the_driver_plan_equals_sparks_on_random_sets(spark):
+    """Planned on the driver or by Spark: the same survivors (cluster ids and sizes) and the same dropped rows
+    with the same reasons and survivors, for every option that changes the plan."""
+    rng = random.Random(11)
+    schema = ("doc_id string, file_index int, offset long, warc_file string, warc_record_id string, "
+              "fetch_date string, quality_score double, text_hash string, band_hashes array<long>, "
+              "minhash array<int>, shingle_hashes array<long>")
+    index_schema = "band short, key long, doc_id string"
+    configs = [dict(verify="none"), dict(verify="exact", verify_threshold=0.6, survivor="highest_quality"),
+               dict(verify="estimated", verify_threshold=0.5, survivor="earliest_fetch"),
+               dict(exact=False, verify="exact", verify_threshold=0.3),
+               dict(near=False, survivor="highest_quality"), dict(exact=False, near=False, survivor="earliest_fetch")]
+    checked = {"exact_duplicate": 0, "near_duplicate": 0, "published_duplicate": 0}
+    for options in configs:
+        rows, published_rows = _random_set(rng, 240)
+        docs = spark.createDataFrame(rows, schema).repartition(3)
+        published = spark.createDataFrame(published_rows, index_schema)
+        config = DedupConfig(num_bands=3, rows_per_band=2, **options)
+        outcomes = []
+        for planner in ("driver", "spark"):
+            result = _dedup(planner, docs, config, published)
+            outcomes.append((sorted((r["doc_id"], r["file_index"], r["offset"], r["dup_cluster_id"],
+                                     r["dup_cluster_size"]) for r in result.survivors.collect()),
+                             sorted(tuple(r) for r in result.dropped.collect())))
+            result.release()
+        assert outcomes[0] == outcomes[1], options
+        survivors, dropped = outcomes[0]
+        assert len(survivors) + len(dropped) == len(rows)
+        for row in dropped:
+            checked[row[6]] += 1
+    assert min(checked.values()) >= 10, checked  # every kind of removal was compared, many times
