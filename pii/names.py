@@ -337,15 +337,45 @@ def repeated_mentions(text: str, spans: list[NameSpan]) -> list[NameSpan]:
         return i >= 0 and reach[i] >= end
 
     # every mention starts with one of the words as written and ends at most 4 characters after it: when each
-    # occurrence of every word lies inside a span with that room (most pages), there is nothing to find and no
-    # pattern to compile
+    # occurrence of every word lies inside a span with that room (most pages), there is nothing to find
     if all(inside(p, p + len(w) + _MENTION_ENDING) for w in words for p in _occurrences(text, w)):
         return []
-    alternatives = "|".join(re.escape(w) + (r"[^\W\d_]{0,4}" if len(w) >= 5 else r"(?:['’]s)?")
-                            for w in sorted(words, key=len, reverse=True))
-    return [NameSpan(m.start(), m.end(), 0.6, "rule:repeated")
-            for m in re.finditer(rf"(?<![^\W\d_])(?:{alternatives})(?![^\W\d_])", text)
-            if not inside(m.start(), m.end())]
+    # the leftmost mention first, the longest word where several start at one place, then on after its end: what
+    # a regular expression of the words (longest first) finds, without compiling one per page
+    at: dict[int, int] = {}
+    for word in sorted(words, key=len, reverse=True):
+        for position in _occurrences(text, word):
+            if position not in at and (end := _mention_end(text, position, word)) is not None:
+                at[position] = end
+    found, reached = [], 0
+    for start in sorted(at):
+        if start >= reached:
+            reached = at[start]
+            if not inside(start, reached):
+                found.append(NameSpan(start, reached, 0.6, "rule:repeated"))
+    return found
+
+
+def _is_letter(ch: str) -> bool:
+    """What ``[^\W\d_]`` matches in a ``re`` pattern: a word character that is neither a decimal digit nor "_"."""
+    return ch.isalnum() and not ch.isdecimal()
+
+
+def _mention_end(text: str, start: int, word: str) -> int | None:
+    """Where a mention of ``word`` found at ``start`` ends, or None when it is part of a longer word: a word of
+    five letters or more takes an inflection of up to four letters ("Kallase", "Niinistön"), a shorter one an
+    "'s"."""
+    if start and _is_letter(text[start - 1]):
+        return None
+    end = start + len(word)
+    if len(word) >= 5:
+        ending = end
+        while ending < len(text) and ending - end <= _MENTION_ENDING and _is_letter(text[ending]):
+            ending += 1
+        return ending if ending - end <= _MENTION_ENDING else None
+    if text[end:end + 2] in ("'s", "’s") and not (end + 2 < len(text) and _is_letter(text[end + 2])):
+        return end + 2
+    return None if end < len(text) and _is_letter(text[end]) else end
 
 
 #: the longest ending a repeated mention adds to its word: four letters of an inflection, or "'s"

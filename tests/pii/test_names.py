@@ -117,15 +117,17 @@ def _repeated_mentions_by_pattern(text, spans):
             if not any(s.start <= m.start() and m.end() <= s.end for s in spans)]
 
 
-_MENTION_WORDS = ["Kallas", "Kallase", "Tom", "Griffin", "Griffins", "O'Brien", "Jean-Luc", "Ní", "van", "Dr.", "Ab"]
+_MENTION_WORDS = ["Kallas", "Kallase", "Tom", "Griffin", "Griffins", "O'Brien", "Jean-Luc", "Ní", "van", "Dr.", "Ab",
+                  "Tomás", "Kallas²", "²", "_", "é", "ǅ"]  # a superscript digit is a letter to ``[^\W\d_]``
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(_MENTION_WORDS + ["said", "x", "y", ".", "3", "'s", "’s", "-", "ab"]), max_size=30)
        .map(lambda ws: "".join(w + (" " if i % 3 else "") for i, w in enumerate(ws))), st.data())
 def test_repeated_mentions_equal_the_plain_pattern_scan(text, data):
-    """Property: the quick path (no pattern when every occurrence lies inside a span) finds exactly what the plain
-    scan finds, for spans anywhere: overlapping, nested, cutting words, touching mentions."""
+    """Property: the scan without a compiled pattern (and its quick exit when every occurrence lies inside a span)
+    finds exactly what the plain pattern finds, for spans anywhere: overlapping, nested, cutting words, touching
+    mentions, words that start one another ("Griffin", "Griffins"), letters ``\w`` counts that are not ASCII."""
     from pii.names import NameSpan, repeated_mentions
 
     spans = []
