@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import sys
+from contextlib import ExitStack
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -98,14 +100,82 @@ def table_bytes(table: pa.Table) -> bytes:
     return buffer.getvalue()
 
 
-def parquet_bytes(rows: list[dict], schema: pa.Schema) -> bytes:
-    return table_bytes(pa.Table.from_pylist(rows, schema=schema))
+#: rows an input's staging holds in memory before writing them out as a Parquet row group: a few MB of documents
+STAGING_BATCH_ROWS = 500
 
 
-def write_input(store: Store, staging_dir: str, location: str, docs: list[dict], outcomes: list[dict],
-                summary: dict) -> None:
-    """Write one input's results; the marker goes last, so a half-written input is redone."""
-    target = input_dir(store, staging_dir, location)
-    store.write_bytes(store.join(target, "docs.parquet"), parquet_bytes(docs, DOC_SCHEMA))
-    store.write_bytes(store.join(target, "outcomes.parquet"), parquet_bytes(outcomes, OUTCOME_SCHEMA))
-    store.write_json(store.join(target, DONE_MARKER), summary)
+class _ParquetStream:
+    """Rows appended one by one, written as a row group every ``batch_rows``."""
+
+    def __init__(self, file, schema: pa.Schema, batch_rows: int):
+        self.writer = pq.ParquetWriter(file, schema, compression="zstd")
+        self.schema, self.batch_rows, self.rows, self.count = schema, batch_rows, [], 0
+
+    def add(self, row: dict) -> None:
+        self.rows.append(row)
+        self.count += 1
+        if len(self.rows) >= self.batch_rows:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.rows:
+            self.writer.write_table(pa.Table.from_pylist(self.rows, schema=self.schema))
+            self.rows = []
+
+    def close(self, keep: bool = True) -> None:
+        if keep:
+            self.flush()
+        self.writer.close()
+
+
+class InputStaging:
+    """One input's results streamed into its staging directory as they are made: memory holds one batch of rows,
+    however large the input (a 1 GB WARC as a 25 MB one). ``docs.parquet`` and ``outcomes.parquet`` are
+    complete when the block ends; ``finish`` then writes the marker, last, so a half-written input is redone::
+
+        with InputStaging(store, staging_dir, location) as staged:
+            staged.add_doc(row) / staged.add_outcome(row)
+        staged.finish(summary)
+    """
+
+    def __init__(self, store: Store, staging_dir: str, location: str, batch_rows: int = STAGING_BATCH_ROWS):
+        self.store, self.target, self.batch_rows = store, input_dir(store, staging_dir, location), batch_rows
+        self._files = ExitStack()
+
+    def __enter__(self) -> "InputStaging":
+        with ExitStack() as opening:
+            streams = []
+            for name, schema in (("docs.parquet", DOC_SCHEMA), ("outcomes.parquet", OUTCOME_SCHEMA)):
+                file = opening.enter_context(self.store.open_write(self.store.join(self.target, name)))
+                streams.append(_ParquetStream(file, schema, self.batch_rows))
+            self.docs, self.outcomes = streams
+            self._files = opening.pop_all()
+        return self
+
+    def __exit__(self, kind, error, trace) -> bool:
+        # the footers are written before the files are closed and moved into place; after an error the files are
+        # thrown away, the writers closed first all the same (one left open would write when collected)
+        try:
+            for stream in (self.docs, self.outcomes):
+                try:
+                    stream.close(keep=kind is None)
+                except Exception:
+                    if kind is None:
+                        raise
+        except BaseException:  # the files could not be finished: thrown away too
+            self._files.__exit__(*sys.exc_info())
+            raise
+        return self._files.__exit__(kind, error, trace)
+
+    def add_doc(self, row: dict) -> None:
+        self.docs.add(row)
+
+    def add_outcome(self, row: dict) -> None:
+        self.outcomes.add(row)
+
+    @property
+    def documents(self) -> int:
+        return self.docs.count
+
+    def finish(self, summary: dict) -> None:
+        self.store.write_json(self.store.join(self.target, DONE_MARKER), summary)

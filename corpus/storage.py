@@ -12,6 +12,7 @@ import json
 import os
 import posixpath
 import uuid
+from contextlib import contextmanager
 
 from typing import TYPE_CHECKING
 
@@ -103,6 +104,32 @@ class Store:
             os.replace(tmp, path)
         else:
             self.fs.pipe_file(path, data)
+
+    @contextmanager
+    def open_write(self, path: str):
+        """A file to stream into, replacing ``path`` only when the block ends without an error: a temporary file
+        renamed over it locally, a (multipart) upload completed on close on an object store, discarded on error."""
+        if self.is_local:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            tmp = f"{path}.{uuid.uuid4().hex[:8]}.tmp"
+            try:
+                with open(tmp, "wb") as f:
+                    yield f
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.replace(tmp, path)
+            finally:
+                if os.path.exists(tmp):
+                    os.remove(tmp)
+        else:
+            f = self.fs.open(path, "wb")
+            try:
+                yield f
+            except BaseException:
+                f.discard()  # the upload is aborted: no object, and nothing left to close
+                f.closed = True
+                raise
+            f.close()
 
     def write_json(self, path: str, data) -> None:
         self.write_bytes(path, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))

@@ -21,7 +21,7 @@ from corpus.document import Document, Outcome
 from corpus.extract import build_extractor
 from corpus.ingest import WarcIngest
 from corpus.inputs import InputUnreadable, open_input
-from corpus.staging import write_failure, write_input
+from corpus.staging import InputStaging, write_failure
 from corpus.storage import STORAGE_ERRNOS, Store
 from corpus.stages import NEVER_CAUGHT, Stage, StageChain
 from corpus.urls import registered_domain
@@ -207,7 +207,6 @@ def _stage_input(config: PipelineConfig, config_json: str, store: Store, staging
     erasures_path = store.join(staging_dir, ERASURES_FILE)
     erasures_json = store.read_bytes(erasures_path).decode("utf-8") if store.exists(erasures_path) else ""
     chain = StageChain(stages_for(config_json, erasures_json))
-    docs, outcomes = [], []
     started = time.perf_counter()
     try:
         raw = open_input(location, config.remote.options())
@@ -216,14 +215,16 @@ def _stage_input(config: PipelineConfig, config_json: str, store: Store, staging
     except Exception as error:  # missing, forbidden, unreachable: the input fails, not the night
         raise InputUnreadable(location, error) from None
     reader = HashingReader(raw, location)
+    # results are written out in batches as they come: memory holds one batch, whatever the input's size
     try:
-        for item in ingest.read(reader, location):
-            result = chain.run(item) if isinstance(item, Document) else item
-            if isinstance(result, Document):
-                docs.append(doc_row(result, file_index))
-            else:
-                outcomes.append(outcome_row(result))
-        reader.drain()
+        with InputStaging(store, staging_dir, location) as staged:
+            for item in ingest.read(reader, location):
+                result = chain.run(item) if isinstance(item, Document) else item
+                if isinstance(result, Document):
+                    staged.add_doc(doc_row(result, file_index))
+                else:
+                    staged.add_outcome(outcome_row(result))
+            reader.drain()
     finally:
         raw.close()
     summary = {
@@ -232,9 +233,9 @@ def _stage_input(config: PipelineConfig, config_json: str, store: Store, staging
         "size": reader.size,
         "sha256": reader.digest.hexdigest(),
         "records": ingest.stats.docs_in,
-        "documents": len(docs),
+        "documents": staged.documents,
         "seconds": round(time.perf_counter() - started, 3),
         "stages": {ingest.name: ingest.stats.to_dict(), **{name: st.to_dict() for name, st in chain.stats.items()}},
     }
-    write_input(store, staging_dir, location, docs, outcomes, summary)
+    staged.finish(summary)
     return summary

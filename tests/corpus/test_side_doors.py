@@ -82,12 +82,13 @@ def test_a_run_failure_is_summarised_without_the_messages():
 
 def test_a_failing_input_reaches_spark_without_the_message(tmp_path, monkeypatch, sample_crawl):
     import pipelines.worker as worker
+    from corpus.staging import InputStaging
     from corpus.storage import Store
 
     def leaky(*args, **kwargs):
         raise ValueError(f"Could not convert {SECRET_TEXT!r}")
 
-    monkeypatch.setattr(worker, "write_input", leaky)
+    monkeypatch.setattr(InputStaging, "add_doc", leaky)
     config = PipelineConfig.load(pii={"canary": False})
     with pytest.raises(worker.StagingFailed) as raised:
         worker.stage_input(config.model_dump_json(), Store(str(tmp_path)), str(tmp_path / "s"), 3,

@@ -1,0 +1,81 @@
+"""An input's results are streamed into its staging directory: batches become row groups, the files appear only
+when complete, and an input that fails half-way leaves nothing that could be taken for its results."""
+
+import os
+import uuid
+
+import pyarrow.parquet as pq
+import pytest
+
+from tests.conftest import S3_CREDENTIALS
+from corpus.staging import DONE_MARKER, DOC_SCHEMA, OUTCOME_SCHEMA, InputStaging, input_dir, is_done
+from corpus.storage import Store
+
+
+def _doc(i: int) -> dict:
+    row = {name: None for name in DOC_SCHEMA.names}
+    row.update(doc_id=f"{i:032x}", file_index=0, offset=i * 100, text=f"document {i} " * (i % 7 + 1), lang="en",
+               band_hashes=[i, i + 1], shingle_hashes=list(range(i % 5)))
+    return row
+
+
+def _outcome(i: int) -> dict:
+    return {"doc_id": None, "warc_file": "f.warc.gz", "offset": i, "record_id": f"r{i}", "status": "dropped",
+            "stage": "quality", "reason": "short", "detail": ""}
+
+
+@pytest.fixture(params=["local", "s3"])
+def store(request, tmp_path, monkeypatch):
+    if request.param == "local":
+        return Store(str(tmp_path / "root"))
+    for key, value in S3_CREDENTIALS.items():
+        monkeypatch.setenv(key, value)
+    endpoint = request.getfixturevalue("s3_endpoint")
+    bucket = f"staging-{uuid.uuid4().hex[:12]}"
+    store = Store(f"s3://{bucket}/root", endpoint)
+    store.fs.mkdir(bucket)
+    return store
+
+
+def test_rows_are_written_in_batches_and_read_back_whole(store):
+    staging = store.join(store.root, "staging", "set")
+    docs, outcomes = [_doc(i) for i in range(23)], [_outcome(i) for i in range(5)]
+    with InputStaging(store, staging, "in.warc.gz", batch_rows=4) as staged:
+        for i, doc in enumerate(docs):
+            staged.add_doc(doc)
+            if i % 5 == 0:
+                staged.add_outcome(outcomes[i // 5])
+            assert len(staged.docs.rows) < 4  # never more than a batch held
+        assert not is_done(store, staging, "in.warc.gz")
+    staged.finish({"documents": staged.documents})
+    target = input_dir(store, staging, "in.warc.gz")
+    written = pq.ParquetFile(store.fs.open(store.join(target, "docs.parquet"), "rb"))
+    assert written.metadata.num_row_groups == 6 and written.schema_arrow == DOC_SCHEMA  # 23 rows, 4 at a time
+    assert written.read().to_pylist() == docs
+    read_outcomes = pq.read_table(store.fs.open(store.join(target, "outcomes.parquet"), "rb"))
+    assert read_outcomes.schema == OUTCOME_SCHEMA and read_outcomes.to_pylist() == outcomes
+    assert is_done(store, staging, "in.warc.gz") and store.read_json(store.join(target, DONE_MARKER)) == \
+        {"documents": 23}
+
+
+@pytest.mark.parametrize("empty", [True, False])
+def test_an_input_that_fails_half_way_leaves_no_files(store, empty):
+    staging = store.join(store.root, "staging", "set")
+    with pytest.raises(ValueError, match="stage failed"):
+        with InputStaging(store, staging, "in.warc.gz", batch_rows=3) as staged:
+            for i in range(0 if empty else 10):
+                staged.add_doc(_doc(i))
+            raise ValueError("stage failed")
+    target = input_dir(store, staging, "in.warc.gz")
+    assert not store.exists(store.join(target, "docs.parquet")) and not is_done(store, staging, "in.warc.gz")
+    if store.is_local:  # no temporary file left behind either
+        assert not os.path.exists(target) or os.listdir(target) == []
+
+
+def test_an_input_without_documents_stages_empty_files(tmp_path):
+    store = Store(str(tmp_path))
+    with InputStaging(store, str(tmp_path / "s"), "in.warc.gz") as staged:
+        staged.add_outcome(_outcome(1))
+    target = input_dir(store, str(tmp_path / "s"), "in.warc.gz")
+    assert pq.read_table(os.path.join(target, "docs.parquet")).num_rows == 0
+    assert pq.read_table(os.path.join(target, "outcomes.parquet")).num_rows == 1
