@@ -1,6 +1,7 @@
 """Global deduplication with Spark operations: exact (normalised-text hash), then MinHash LSH + connected
-components (large-star / small-star, Kiveris et al. 2014), then the published index of earlier nights.
-Nothing is collected on the driver.
+components (large-star / small-star, Kiveris et al. 2014), then the published index of earlier nights. A set
+whose plan fits in ``DedupConfig.driver_plan_max_mib`` is planned on the driver instead (``dedup/plan.py``: the
+same decisions, one collect of ids and keys instead of ~20 small Spark jobs); texts are never collected.
 
 Nodes are the first 64 bits of ``doc_id`` (itself a hash); documents sharing an LSH band key are linked to the
 smallest node of the bucket, and the link is kept when the two texts' Jaccard similarity reaches
