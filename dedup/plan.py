@@ -125,8 +125,8 @@ def plan_duplicates(table: pa.Table, config: DedupConfig, published: dict[str, s
 
     # 1. exact duplicates: one survivor per normalised-text hash
     if config.exact:
-        first, size = _first_by_group(table.column("text_hash").to_pylist(), position)
         hashes = table.column("text_hash").to_pylist()
+        first, size = _first_by_group(hashes, position)
         rows = sorted(first.values())
         exact_size = {row: size[hashes[row]] for row in rows}
         dropped += [(row, "exact_duplicate", doc_id[first[h]]) for row, h in enumerate(hashes) if first[h] != row]
