@@ -95,13 +95,8 @@ class Store:
     def write_bytes(self, path: str, data: bytes) -> None:
         """Replace ``path`` whole: a temporary file renamed over it locally, one PUT on an object store."""
         if self.is_local:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            tmp = f"{path}.{uuid.uuid4().hex[:8]}.tmp"
-            with open(tmp, "wb") as f:
+            with self.open_write(path) as f:
                 f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
         else:
             self.fs.pipe_file(path, data)
 
