@@ -23,6 +23,7 @@ import hashlib
 import json
 import time
 from collections import Counter
+from datetime import datetime, timezone
 
 from corpus.config import EU_LANGUAGES, LangIdConfig
 from filters.langid import FastTextLangId
@@ -67,6 +68,25 @@ def scores(gold: list[str], predicted: list[str | None]) -> dict:
     return {"per_lang": per_lang, "macro_f1": macro, "confusions": confusions.most_common(15)}
 
 
+def metrics_record(result: dict, paths: list[str], min_chars: int, split: str) -> dict:
+    """Per-language scores of one identifier (``scores()``'s result) as written by ``--write-metrics``."""
+    half = {"heldout": "the held-out half of the sentence data (split by a hash of the text; thresholds were "
+                       "fitted on the other half only)",
+            "tune": "the tune half of the sentence data (split by a hash of the text; the half thresholds were "
+                    "fitted on)",
+            "all": "all of the sentence data (both halves of the hash split, including the half thresholds were "
+                   "fitted on)"}[split]
+    files = ", ".join(os.path.basename(path) for path in paths)
+    return {
+        "how": f"benchmarks/lid.py on {half}, files {files}, texts of at least {min_chars} characters",
+        "measured": datetime.now(timezone.utc).date().isoformat(),
+        "split": split,
+        "macro_f1": round(result["macro_f1"], 3),
+        "languages": {lang: {"sentences": n, "precision": round(p, 3), "recall": round(r, 3), "f1": round(f1, 3)}
+                      for lang, (p, r, f1, n) in result["per_lang"].items()},
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", nargs="+", required=True)
@@ -74,6 +94,8 @@ def main() -> None:
     parser.add_argument("--split", choices=["heldout", "tune", "all"], default="heldout")
     parser.add_argument("--min-score", type=float, default=None,
                         help="override langid.min_score (the pipeline's confidence floor for web pages)")
+    parser.add_argument("--write-metrics", metavar="PATH",
+                        help="write our identifier's per-language precision/recall/F1 and macro-F1 as JSON to PATH")
     args = parser.parse_args()
     rows = load(args.data, args.min_chars, args.split)
     gold = [lang for lang, _ in rows]
@@ -127,6 +149,10 @@ def main() -> None:
               f"languages below F1 0.95: {', '.join(below) or 'none'}")
         print("  top confusions (gold -> predicted): " +
               ", ".join(f"{g}->{p} {n}" for (g, p), n in r["confusions"]))
+    if args.write_metrics:
+        record = metrics_record(results["ours"], args.data, args.min_chars, args.split)
+        with open(args.write_metrics, "w", encoding="utf-8") as f:
+            f.write(json.dumps(record, sort_keys=True, indent=1, ensure_ascii=False) + "\n")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
     corpus detect-lang --input X.jsonl --output Y.jsonl
     corpus forget --root DIR --email a@b.eu --reason "ticket 42" [--dry-run]
     corpus compliance --root DIR               compliance.html / .json across every run
+    corpus card --root DIR [--set NIGHT]        dataset card (README.md) and record of processing (GDPR Art. 30)
     corpus scrub --input X.jsonl --output Y.jsonl
     corpus sample OUTPUT_DIR                    write the sample crawl's WARC files
 """
@@ -236,7 +237,6 @@ def _read_requests(args: argparse.Namespace):
 def cmd_forget(args: argparse.Namespace) -> int:
     """Erase data subjects' documents from every published set (or, with --dry-run, say which)."""
     from corpus.erasure import ErasureRefused
-    from corpus.ledger import CorpusRoot
     from corpus.lock import RootLock, RootLocked
     from pii.fingerprints import load_key
     from pipelines.forget import ForgetJob
@@ -249,9 +249,7 @@ def cmd_forget(args: argparse.Namespace) -> int:
     except (ValueError, OSError) as error:
         _log(f"error: {error}")
         return EXIT_USAGE
-    root = CorpusRoot(args.root, config.remote.options())
-    if not root.store.exists(root.index_path):
-        _log(f"error: {args.root} has no index.json: not a corpus root with published sets")
+    if (root := _published_root(args.root, config)) is None:
         return EXIT_USAGE
     try:
         from pyspark.sql import SparkSession
@@ -297,19 +295,55 @@ def cmd_forget(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _published_root(path: str, config: PipelineConfig):
+    """The corpus root at ``path``, or None (said why) when it has no published set."""
+    from corpus.ledger import CorpusRoot
+
+    root = CorpusRoot(path, config.remote.options())
+    if not root.store.exists(root.index_path):
+        _log(f"error: {path} has no index.json: not a corpus root with published sets")
+        return None
+    return root
+
+
 def cmd_compliance(args: argparse.Namespace) -> int:
     """Write compliance.json and compliance.html at a corpus root, across every published set."""
     from corpus.compliance import write_compliance
-    from corpus.ledger import CorpusRoot
 
     config = PipelineConfig.load(args.config)
-    root = CorpusRoot(args.root, config.remote.options())
-    if not root.store.exists(root.index_path):
-        _log(f"error: {args.root} has no index.json: not a corpus root with published sets")
+    if (root := _published_root(args.root, config)) is None:
         return EXIT_USAGE
     report = write_compliance(root)
     _log(f"compliance report of {report['totals']['sets']} set(s): {root.store.join(root.path, 'compliance.html')}")
     print(json.dumps(report["totals"]))
+    return EXIT_OK
+
+
+def cmd_card(args: argparse.Namespace) -> int:
+    """Write the dataset card (README.md) and the record of processing of one set, or of the root and every set."""
+    from corpus.card import CARD_FILE, document_release, write_documents
+    from corpus.ledger import validate_night
+    from corpus.processing_record import RECORD_MD
+
+    config = PipelineConfig.load(args.config)
+    if (root := _published_root(args.root, config)) is None:
+        return EXIT_USAGE
+    published = [e["id"] for e in root.index()["sets"]]
+    try:
+        if args.set is not None and validate_night(args.set, what="--set") not in published:
+            _log(f"error: no published set {args.set} in {args.root} (sets: {', '.join(published) or 'none'})")
+            return EXIT_USAGE
+    except ValueError as error:
+        _log(f"error: {error}")
+        return EXIT_USAGE
+    controller = config.controller if args.config else None  # None: the newest set's [controller]
+    if args.set is None:  # the root and every set, as after a run
+        document_release(root, published, controller, _log)
+        folder = root.store.root
+    else:
+        write_documents(root, args.set, controller)
+        folder = root.set_dir(args.set)
+    print(json.dumps({"card": root.store.join(folder, CARD_FILE), "record": root.store.join(folder, RECORD_MD)}))
     return EXIT_OK
 
 
@@ -453,6 +487,14 @@ def build_parser() -> argparse.ArgumentParser:
     compliance.add_argument("--root", required=True, help="the corpus root (--output of corpus run)")
     compliance.add_argument("--config", default=None, metavar="TOML", help=CONFIG_HELP)
     compliance.set_defaults(func=cmd_compliance)
+
+    card = sub.add_parser("card", help="dataset card (README.md) and record of processing (GDPR Art. 30)")
+    card.add_argument("--root", required=True, help="the corpus root (--output of corpus run)")
+    card.add_argument("--set", default=None, metavar="NIGHT", help="one published set (default: the root and "
+                                                                  "every set)")
+    card.add_argument("--config", default=None, metavar="TOML",
+                      help="its [controller] section (default: the one the newest set was made with)")
+    card.set_defaults(func=cmd_card)
 
     tokenizer = sub.add_parser("tokenizer", help="tokenizer for the trainer").add_subparsers(dest="action", required=True)
     tok_train = tokenizer.add_parser("train", help="train SentencePiece on a language-balanced sample of the shards")

@@ -136,6 +136,10 @@ p {{ max-width: 980px; }}{TABLE_CSS}th {{ background: #f0f3f7; }}
 <h1>Compliance report</h1>
 <p>Corpus root {e(report['root'])}, generated {e(report['generated'][:19])} UTC. This page holds counts,
 hashes and versions only: no personal value, no document text.</p>
+<p>Record of processing (GDPR Art. 30): <a href="record_of_processing.md">record_of_processing.md</a>
+(<a href="record_of_processing.json">JSON</a>); dataset card: <a href="README.md">README.md</a>. Per set:
+{", ".join(f'<a href="sets/{e(s["id"])}/README.md">{e(s["id"])}</a> (<a href="sets/{e(s["id"])}/record_of_processing.md">record</a>)'
+           for s in report["sets"]) or "none"}.</p>
 <div><span class="kpi"><b>{t['sets']}</b>shard sets</span>
 <span class="kpi"><b>{t['personal_values_replaced']:,}</b>personal values replaced</span>
 <span class="kpi"><b>{t['pages_dropped_for_pii_density']:,}</b>pages dropped as mostly personal data</span>

@@ -390,6 +390,32 @@ class LockConfig(_Section):
                                                              "(--break-lock may break it)")
 
 
+class ControllerConfig(_Section):
+    """What only the operator knows, for the record of processing (GDPR Art. 30) and the dataset card that
+    ``corpus run``, ``corpus forget`` and ``corpus card`` write (corpus/card.py). A key left unset is printed as
+    "to be completed by the controller"; an empty list is an answer (e.g. no recipients)."""
+
+    name: str | None = Field(None, description="the controller: the organisation that decides why the corpus is made")
+    contact: str | None = Field(None, description="the controller's address or contact point for data subjects")
+    representative: str | None = Field(None, description="representative in the Union (Art. 27), for a controller "
+                                                         "outside it")
+    dpo_contact: str | None = Field(None, description="the data protection officer's contact (Art. 37)")
+    joint_controllers: tuple[str, ...] | None = Field(None, description="joint controllers (Art. 26), if any")
+    purposes: tuple[str, ...] | None = Field(None, description="why the corpus is made, e.g. \"training and evaluating "
+                                                               "language models\"")
+    legal_basis: str | None = Field(None, description="the lawful basis (Art. 6), e.g. legitimate interests, with "
+                                                      "where its balancing test is kept")
+    recipients: tuple[str, ...] | None = Field(None, description="who receives the shards (Art. 30(1)(d))")
+    third_country_transfers: str | None = Field(None, description="transfers outside the EEA and their safeguards, "
+                                                                  "or \"none\"")
+    retention: str | None = Field(None, description="how long published sets and the root's logs are kept")
+    access_control: str | None = Field(None, description="who may read and write the corpus root, and how that "
+                                                         "is enforced")
+    dataset_license: str | None = Field(None, description="the licence the shards are released under (a Hugging "
+                                                          "Face licence id, e.g. \"odc-by\"); unset: \"unknown\"")
+    citation: str | None = Field(None, description="BibTeX for the dataset card; unset: one made from the name")
+
+
 class PipelineConfig(_Section):
     remote: RemoteConfig = RemoteConfig()
     inputs: InputsConfig = InputsConfig()
@@ -405,6 +431,7 @@ class PipelineConfig(_Section):
     tokenizer: TokenizerConfig = TokenizerConfig()
     train: TrainConfig = TrainConfig()
     lock: LockConfig = LockConfig()
+    controller: ControllerConfig = ControllerConfig()
 
     @classmethod
     def load(cls, path: str | Path | None = None, *, flags: Mapping[str, tuple[str, str]] | None = None,

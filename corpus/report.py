@@ -198,6 +198,9 @@ p {{ max-width: 980px; }}{TABLE_CSS}.kpi {{ display: inline-block; margin-right:
 <p>Run <code>{html.escape(stats['run']['run_id'])}</code>, eu-corpus {html.escape(stats['run']['version'])},
 master <code>{html.escape(stats['run']['master'])}</code>, {stats['run']['inputs']} input file(s),
 {stats['wall_seconds']:.1f} s wall time.</p>
+<p>This set documents itself: <a href="README.md">dataset card</a> (README.md: composition, sources, processing,
+personal data, limitations) and <a href="record_of_processing.md">record of processing</a> (GDPR Art. 30,
+<a href="record_of_processing.json">JSON</a>), rewritten after every run and erasure.</p>
 <div><span class="kpi"><b>{rec['read']:,}</b>records read</span><span class="kpi"><b>{rec['kept']:,}</b>kept</span>
 <span class="kpi"><b>{rec['dropped']:,}</b>dropped</span><span class="kpi"><b>{rec['quarantined']:,}</b>quarantined</span>
 <span class="kpi"><b>{erased:,}</b>erased on request</span>

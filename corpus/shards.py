@@ -4,12 +4,15 @@ Layout (see docs/shard-contract.md)::
 
     DIR/shards/lang=<xx>/part-<nnnnn>.parquet   one language per file, zstd, rows in a seeded shuffle order
     DIR/manifest.json                            every file (path, rows, bytes, sha256) and per-language totals
+    DIR/domains.parquet                          documents per domain (the dataset card's sources), most first
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
 import pyarrow as pa
@@ -94,3 +97,26 @@ def build_manifest(files: list[ShardFile], language_totals: dict[str, dict], run
     }
 
 
+
+
+DOMAINS_FILE = "domains.parquet"
+DOMAINS_SCHEMA = pa.schema([pa.field("domain", pa.string()), pa.field("documents", pa.int64(), nullable=False)])
+
+
+def domains_bytes(counts: Mapping[str | None, int]) -> bytes:
+    """The set's documents per domain (None: documents without one) as Parquet, most documents first. Kept
+    beside the shards so that a card over many sets adds exact counts without reading every shard."""
+    rows = sorted(((d, n) for d, n in counts.items() if n), key=lambda kv: (-kv[1], kv[0] is None, kv[0] or ""))
+    table = pa.table({"domain": [d for d, _ in rows], "documents": [n for _, n in rows]}, schema=DOMAINS_SCHEMA)
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, compression="zstd")
+    return buffer.getvalue()
+
+
+def read_domains(store: Store, set_dir: str) -> Counter | None:
+    """Documents per domain of a set; None for a set written before the file existed."""
+    path = store.join(set_dir, DOMAINS_FILE)
+    if not store.exists(path):
+        return None
+    table = pq.read_table(io.BytesIO(store.read_bytes(path)))
+    return Counter(dict(zip(table["domain"].to_pylist(), table["documents"].to_pylist())))

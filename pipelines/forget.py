@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from corpus.card import document_release
 from corpus.config import PipelineConfig
 from corpus.document import ERASED, KEPT
 from corpus.erasure import (ERASURE_STAGE, VALUE_TYPES, ErasurePlan, ErasureRefused, ErasureRequest, append_log, reason_scrubber,
@@ -30,6 +31,7 @@ from corpus.erasure import (ERASURE_STAGE, VALUE_TYPES, ErasurePlan, ErasureRefu
                             value_fingerprints)
 from corpus.ledger import CorpusRoot
 from corpus.report import write_report
+from corpus.shards import DOMAINS_FILE, domains_bytes
 from corpus.storage import Store
 from corpus.urls import host_of
 from dedup.index import PublishedIndex
@@ -97,11 +99,12 @@ def _shard_summary(store: Store, item: tuple[str, str]) -> dict:
     """What a shard file holds now: rows, bytes, sha256, per-language totals and personal values replaced."""
     set_id, path = item
     data = store.read_bytes(path)
-    columns = ["lang", "n_chars", "n_words", "pii_counts", "pii_kept", "pii_recognizers"]
+    columns = ["lang", "n_chars", "n_words", "pii_counts", "pii_kept", "pii_recognizers", "domain"]
     table = pq.read_table(io.BytesIO(data))
     values = [table[c].to_pylist() if c in table.column_names else [None] * table.num_rows for c in columns]
     languages: dict[str, dict] = {}
-    for lang, n_chars, n_words, counts, kept, recognizers in zip(*values):
+    domains = Counter(values[-1])
+    for lang, n_chars, n_words, counts, kept, recognizers, _ in zip(*values):
         t = languages.setdefault(lang, {"documents": 0, "characters": 0, "words": 0, "pii": Counter(),
                                         "pii_kept": Counter(), "pii_recognizers": Counter()})
         t["pii_recognizers"].update(dict(recognizers or []))
@@ -111,7 +114,7 @@ def _shard_summary(store: Store, item: tuple[str, str]) -> dict:
         for value_type, n in dict(counts or []).items():  # a type the policy keeps is in pii_kept
             t["pii_kept" if value_type in (kept or ()) else "pii"][value_type] += n
     return {"set": set_id, "path": path, "rows": table.num_rows, "bytes": len(data),
-            "sha256": hashlib.sha256(data).hexdigest(),
+            "sha256": hashlib.sha256(data).hexdigest(), "domains": domains,
             "languages": {lang: {**t, "pii": dict(t["pii"]), "pii_kept": dict(t["pii_kept"]),
                                  "pii_recognizers": dict(t["pii_recognizers"])} for lang, t in languages.items()}}
 
@@ -320,8 +323,6 @@ class ForgetJob:
     def _apply_entries(self, entries: list[dict]) -> None:
         from datetime import datetime, timezone
 
-        from corpus.compliance import write_compliance
-
         erased = {s: ids for s, ids in erased_documents(entries).items() if s in self.sets}
         if erased:
             index = PublishedIndex(self.root)
@@ -336,7 +337,7 @@ class ForgetJob:
                 self._recount_set(set_id)
         now = datetime.now(timezone.utc).isoformat()
         append_log(self.root, [{"erasure_id": e["erasure_id"], "state": "applied", "when": now} for e in entries])
-        write_compliance(self.root)
+        document_release(self.root, sorted(erased), self.config.controller, self.log)  # and the compliance report
 
     def _recount_set(self, set_id: str) -> None:
         """Manifest, stats, report and index entry of a rewritten set, recomputed from its files (so they agree
@@ -389,6 +390,8 @@ class ForgetJob:
         stats["outcomes"][ERASURE_STAGE] = {KEPT: 0, "dropped": {}, "quarantined": {}, ERASED: erased_by_request}
         stats["erasures"] = manifest["erasures"]
         store.write_json(store.join(set_dir, "stats.json"), stats)
+        store.write_bytes(store.join(set_dir, DOMAINS_FILE), domains_bytes(sum((s["domains"] for s in summaries),
+                                                                               Counter())))
         write_report(store, store.join(set_dir, "report.html"), stats, manifest)
         store.write_json(store.join(set_dir, "manifest.json"), manifest)  # last, as at publication
         self.manifests[set_id] = manifest

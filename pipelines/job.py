@@ -34,16 +34,17 @@ from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import from_arrow_schema
 
 from corpus import __version__
-from corpus.config import PipelineConfig, ShardConfig
+from corpus.config import ControllerConfig, PipelineConfig, ShardConfig
 from corpus.document import KEPT
 from corpus.inputs import RemoteOptions, input_size, is_remote
+from corpus.card import document_release
 from corpus.ledger import ABANDONED, FAILED, CorpusRoot, LedgerEntry, validate_night
 from corpus.lock import RootLock
 from corpus.progress import InputProgress
 from corpus.provenance import provenance
 from pii.names import name_methods
 from corpus.report import build_stats, write_report
-from corpus.shards import SHARD_SCHEMA, ShardFile, build_manifest, shard_path, write_shard
+from corpus.shards import DOMAINS_FILE, SHARD_SCHEMA, ShardFile, build_manifest, domains_bytes, shard_path, write_shard
 from corpus.staging import (DOC_SCHEMA, OUTCOME_SCHEMA, STAGING_FORMAT, input_dir, is_done, read_done, read_failure,
                             table_bytes)
 from corpus.storage import Store
@@ -321,7 +322,7 @@ def _run_locked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, spa
                                            "abandoned_skipped": plan.abandoned})
     set_id, staging = plan.set_id, root.staging_dir(plan.set_id)
     if root.is_published(set_id):  # died after publishing, before the ledger and index were updated
-        _finalize(root, set_id, log)
+        _finalize(root, set_id, config.controller, log)
         return _run_locked(inputs, root, config, spark, log, options)  # then whatever is still new
 
     # promises checked before anything is staged: a refused run leaves nothing behind to resume. The canary
@@ -434,7 +435,7 @@ def _run_checked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, sp
             log(f"dedup: checking against the published index ({len(published_files)} file(s))")
         dedup = deduplicate(docs, config.dedup, published)
         kept = dedup.survivors.persist(StorageLevel.MEMORY_AND_DISK)
-        totals, pii, pii_kept, recognizers, mixed = _set_aggregates(kept, config.langid.mixed_share)
+        totals, pii, pii_kept, recognizers, mixed, domains = _set_aggregates(kept, config.langid.mixed_share)
         timings["dedup"] = time.time() - t0
 
         # 3. shards: per language ceil(n / rows_per_file) files, rows spread and ordered by seeded hashes
@@ -505,6 +506,7 @@ def _run_checked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, sp
             {k: s[k] for k in ("location", "file_index", "size", "sha256", "records", "documents")}
             for s in summaries], "failed": failed})  # _finalize records both in the ledger
         store.write_json(store.join(out_dir, "stats.json"), stats)
+        store.write_bytes(store.join(out_dir, DOMAINS_FILE), domains_bytes(domains))
         write_report(store, store.join(out_dir, "report.html"), stats, manifest)
         store.write_json(store.join(out_dir, "manifest.json"), manifest)  # last: its presence marks completeness
         if store.is_local:
@@ -512,7 +514,7 @@ def _run_checked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, sp
         log(f"published set {set_id}: {manifest['totals']['documents']} documents in "
             f"{manifest['totals']['files']} shard(s), {stats['records']['read']} records read in "
             f"{stats['wall_seconds']:.1f}s")
-        _finalize(root, set_id, log)
+        _finalize(root, set_id, config.controller, log)
         if len(published_index.uncovered_sets()) > config.dedup.compact_index_after:
             compact_dedup_index(spark, published_index, log)
         return RunResult(root.path, set_id, inputs_info, stats, manifest)
@@ -528,10 +530,11 @@ def aggregate_partition(mixed_share: float, batches):
     sums: Counter = Counter()
     for batch in batches:
         rows = batch.to_pydict()
-        for lang, chars, words, counts, kept, found, shares in zip(
+        for lang, chars, words, counts, kept, found, shares, domain in zip(
                 rows["lang"], rows["n_chars"], rows["n_words"], rows["pii_counts"], rows["pii_kept"],
-                rows["pii_recognizers"], rows["lang_shares"], strict=True):
+                rows["pii_recognizers"], rows["lang_shares"], rows["domain"], strict=True):
             sums["totals", lang, "documents"] += 1
+            sums["domains", "", domain or ""] += 1
             sums["totals", lang, "characters"] += chars or 0
             sums["totals", lang, "words"] += words or 0
             kept = set(kept or ())
@@ -548,22 +551,27 @@ def aggregate_partition(mixed_share: float, batches):
                                                        ("key", pa.string()), ("n", pa.int64())]))
 
 
-def _set_aggregates(kept: DataFrame, mixed_share: float) -> tuple[dict, dict, dict, dict, dict]:
+def _set_aggregates(kept: DataFrame, mixed_share: float) -> tuple[dict, dict, dict, dict, dict, Counter]:
     """(documents/characters/words per language, personal values replaced and kept by policy per language and
-    type, findings per recognizer, mixed-language pages) of the kept documents: one Spark job."""
-    columns = kept.select("lang", "n_chars", "n_words", "pii_counts", "pii_kept", "pii_recognizers", "lang_shares")
+    type, findings per recognizer, mixed-language pages, documents per domain) of the kept documents: one Spark
+    job."""
+    columns = kept.select("lang", "n_chars", "n_words", "pii_counts", "pii_kept", "pii_recognizers", "lang_shares",
+                          "domain")
     sums: Counter = Counter()
     for r in columns.mapInArrow(partial(aggregate_partition, mixed_share), "kind string, lang string, key string, "
                                                                            "n long").collect():
         sums[r["kind"], r["lang"], r["key"]] += r["n"]
     found: dict[str, dict] = {"totals": {}, "pii": {}, "pii_kept": {}, "recognizers": {}, "mixed": {}}
+    domains: Counter = Counter()
     for (kind, lang, key), n in sorted(sums.items()):
-        if kind == "recognizers":  # lang -> type -> recognizer -> findings
+        if kind == "domains":
+            domains[key or None] += n
+        elif kind == "recognizers":  # lang -> type -> recognizer -> findings
             value_type, _, recognizer = key.partition("/")
             found[kind].setdefault(lang, {}).setdefault(value_type, {})[recognizer] = n
         else:
             found[kind].setdefault(lang, {})[key] = n
-    return found["totals"], found["pii"], found["pii_kept"], found["recognizers"], found["mixed"]
+    return found["totals"], found["pii"], found["pii_kept"], found["recognizers"], found["mixed"], domains
 
 
 def _failure_report(entry: dict) -> dict:
@@ -705,8 +713,9 @@ def compact_dedup_index(spark: SparkSession, index: PublishedIndex, log) -> int:
     return generation
 
 
-def _finalize(root: CorpusRoot, set_id: str, log) -> None:
-    """After publishing: ledger entries, index, staging removed. Idempotent, so a crash here is resumable."""
+def _finalize(root: CorpusRoot, set_id: str, controller: ControllerConfig, log) -> None:
+    """After publishing: ledger entries, index, staging removed, then the dataset cards, records of processing
+    and compliance report rewritten. Idempotent, so a crash here is resumable."""
     store, set_dir = root.store, root.set_dir(set_id)
     manifest = store.read_json(store.join(set_dir, "manifest.json"))
     inputs = store.read_json(store.join(set_dir, "inputs.json"))
@@ -717,6 +726,7 @@ def _finalize(root: CorpusRoot, set_id: str, log) -> None:
     root.add_to_index(set_id, manifest)
     store.remove_tree(root.staging_dir(set_id))
     log(f"ledger and index updated: {len(recorded)} input(s) in set {set_id}")
+    document_release(root, [set_id], controller, log)
 
 
 def _write_shards(kept, totals: dict, store: Store, set_dir: str, config: ShardConfig) -> list[ShardFile]:

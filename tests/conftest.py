@@ -46,6 +46,23 @@ def sample_run(sample_crawl, spark, tmp_path_factory):
     return run_pipeline(sample_crawl.files, str(out), config, spark=spark, log=lambda m: None, night=NIGHT)
 
 
+def publish_two_nights(sample_crawl, spark, work: Path, config_toml: str, key: str):
+    """A corpus root of two nights over the sample crawl (its first two files, then the rest), fingerprinted with
+    ``key``; ``config_toml`` is added to the configuration. Returns (root, config file, config, files)."""
+    from pipelines.job import run_pipeline
+
+    key_file = work / "pii.key"
+    key_file.write_text(key)
+    config_file = work / "corpus.toml"
+    config_file.write_text(f'[pii]\nfingerprint_key_file = "{key_file}"\n{config_toml}')
+    config = PipelineConfig.load(str(config_file))
+    root = work / "corpus"
+    files = sorted(sample_crawl.files)
+    for night, part in (("2026-11-01", files[:2]), ("2026-11-02", files[2:])):
+        run_pipeline(part, str(root), config, spark=spark, log=lambda m: None, night=night)
+    return root, config_file, config, files
+
+
 @pytest.fixture(scope="module")
 def s3_endpoint():
     """An S3-compatible server (moto) on the loopback, one per test module."""

@@ -10,8 +10,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from corpus.cli import main
-from corpus.config import PipelineConfig
 from pii.fingerprints import fingerprint
+from tests.conftest import publish_two_nights
 
 KEY = "forget-test key"
 
@@ -56,19 +56,7 @@ def _checksums_hold(set_dir: Path) -> None:
 
 @pytest.fixture(scope="module")
 def two_nights(sample_crawl, spark, tmp_path_factory):
-    from pipelines.job import run_pipeline
-
-    work = tmp_path_factory.mktemp("forget")
-    key_file = work / "pii.key"
-    key_file.write_text(KEY)
-    config_file = work / "corpus.toml"
-    config_file.write_text(f'[pii]\nfingerprint_key_file = "{key_file}"\n')
-    config = PipelineConfig.load(str(config_file))
-    root = work / "corpus"
-    files = sorted(sample_crawl.files)
-    for night, part in (("2026-11-01", files[:2]), ("2026-11-02", files[2:])):
-        run_pipeline(part, str(root), config, spark=spark, log=lambda m: None, night=night)
-    return root, config_file, config, files
+    return publish_two_nights(sample_crawl, spark, tmp_path_factory.mktemp("forget"), "", KEY)
 
 
 def _forget(root, config_file, capsys, *args) -> dict:
