@@ -410,7 +410,7 @@ def _sources(facts: dict) -> str:
     top = sorted(((d, n) for d, n in facts["domains"].items() if d), key=lambda kv: (-kv[1], kv[0]))
     no_domain = facts["domains"].get(None, 0)
     lines.append(f"- Domains: {len(top):,} distinct" + (f" ({no_domain:,} documents without one)" if no_domain else "")
-                 + f"; the {min(20, len(top))} with most documents:\n")
+                 + f"; the {min(20, len(top))} with most documents:")
     return "\n".join(lines) + "\n\n" + _md_table(["domain", "documents"], [[d, n] for d, n in top[:20]])
 
 
@@ -460,7 +460,8 @@ def _personal_data(facts: dict, controller: ControllerConfig) -> str:
            "typed placeholder such as `<EMAIL>`; keep: left in the text and flagged in the shard's `pii_kept`), "
            "and the density above which a page is dropped whole (findings per 1,000 characters):\n\n",
            _md_table(["type", "action", "drop density"],
-                     [[t, actions.get(t, "mask"), density.get(t)] for t in (TYPE_NAMES.get(e, e) for e in entities)]),
+                     [[t, actions.get(t, "mask"), density.get(t)] for t in (TYPE_NAMES.get(e, e) for e in entities)],
+                     text_columns=2),
            "\nValues replaced, by type and language:\n\n"]
     types = sorted(by_type)
     out.append(_md_table(["language"] + types + ["all"],

@@ -125,6 +125,9 @@ def render_compliance(report: dict) -> str:
     policy_rows = [[vt, n] for vt, n in t["personal_values_kept_by_policy"].items()]
     dropped_rows = [[vt, n] for vt, n in t["personal_values_dropped_with_page"].items()]
     optout_rows = [[OPTOUT_LABELS.get(r, r), n] for r, n in t["optouts"].items()]
+    set_documents = ", ".join(f'<a href="sets/{e(s["id"])}/README.md">{e(s["id"])}</a> '
+                              f'(<a href="sets/{e(s["id"])}/record_of_processing.md">record</a>)'
+                              for s in report["sets"]) or "none"
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>eu-corpus compliance report</title>
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
@@ -138,8 +141,7 @@ p {{ max-width: 980px; }}{TABLE_CSS}th {{ background: #f0f3f7; }}
 hashes and versions only: no personal value, no document text.</p>
 <p>Record of processing (GDPR Art. 30): <a href="record_of_processing.md">record_of_processing.md</a>
 (<a href="record_of_processing.json">JSON</a>); dataset card: <a href="README.md">README.md</a>. Per set:
-{", ".join(f'<a href="sets/{e(s["id"])}/README.md">{e(s["id"])}</a> (<a href="sets/{e(s["id"])}/record_of_processing.md">record</a>)'
-           for s in report["sets"]) or "none"}.</p>
+{set_documents}.</p>
 <div><span class="kpi"><b>{t['sets']}</b>shard sets</span>
 <span class="kpi"><b>{t['personal_values_replaced']:,}</b>personal values replaced</span>
 <span class="kpi"><b>{t['pages_dropped_for_pii_density']:,}</b>pages dropped as mostly personal data</span>

@@ -12,6 +12,7 @@ from collections import Counter
 
 from corpus.card import TO_COMPLETE, name_quality
 from corpus.config import ControllerConfig
+from pii.types import TYPE_NAMES
 
 RECORD_JSON, RECORD_MD = "record_of_processing.json", "record_of_processing.md"
 
@@ -63,7 +64,7 @@ def build_record(facts: dict, controller: ControllerConfig) -> dict:
             "people who wrote, are named in or can be identified from publicly accessible web pages (authors, "
             "people mentioned, site operators, commenters)"],
         "categories_of_personal_data": {
-            "searched_for": sorted(set(entities) | {"PERSON"}),
+            "searched_for": sorted({TYPE_NAMES.get(e, e) for e in entities}),
             "found_and_replaced": dict(sorted(by_type.items())),
             "found_and_kept_by_policy": dict(sorted(kept.items())),
             "dropped_with_their_page": dict(sorted(dropped.items())),

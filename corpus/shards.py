@@ -97,8 +97,6 @@ def build_manifest(files: list[ShardFile], language_totals: dict[str, dict], run
     }
 
 
-
-
 DOMAINS_FILE = "domains.parquet"
 DOMAINS_SCHEMA = pa.schema([pa.field("domain", pa.string()), pa.field("documents", pa.int64(), nullable=False)])
 

@@ -101,10 +101,10 @@ def _shard_summary(store: Store, item: tuple[str, str]) -> dict:
     data = store.read_bytes(path)
     columns = ["lang", "n_chars", "n_words", "pii_counts", "pii_kept", "pii_recognizers", "domain"]
     table = pq.read_table(io.BytesIO(data))
-    values = [table[c].to_pylist() if c in table.column_names else [None] * table.num_rows for c in columns]
+    values = {c: table[c].to_pylist() if c in table.column_names else [None] * table.num_rows for c in columns}
+    domains = Counter(values.pop("domain"))
     languages: dict[str, dict] = {}
-    domains = Counter(values[-1])
-    for lang, n_chars, n_words, counts, kept, recognizers, _ in zip(*values):
+    for lang, n_chars, n_words, counts, kept, recognizers in zip(*values.values()):
         t = languages.setdefault(lang, {"documents": 0, "characters": 0, "words": 0, "pii": Counter(),
                                         "pii_kept": Counter(), "pii_recognizers": Counter()})
         t["pii_recognizers"].update(dict(recognizers or []))

@@ -40,7 +40,8 @@ def _strict_parser() -> argparse.ArgumentParser:
 
 
 def _code_blocks(markdown: str) -> list[str]:
-    return re.findall(r"```(?:bash|sh)?\n(.*?)```", markdown, re.S)
+    """The shell code blocks (fenced as bash, sh or nothing); blocks in other languages are skipped whole."""
+    return [body for lang, body in re.findall(r"```(\w*)\n(.*?)```", markdown, re.S) if lang in ("", "bash", "sh")]
 
 
 def _commands(block: str) -> list[str]:
