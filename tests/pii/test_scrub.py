@@ -158,3 +158,21 @@ def test_a_page_without_triggers_is_not_analysed_at_all():
     text = "Bla bla. " * 50 + "Mail me: jane@example.org. " + "Bla bla. " * 50
     [(a, b)] = analysis_windows(text)
     assert text[a:b].count("jane@example.org") == 1 and b - a < 400 < len(text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 60), st.integers(0, 12), st.sampled_from([0.4, 0.6, 0.85, 1.0])),
+                max_size=40))
+def test_overlap_resolution_keeps_what_the_plain_pairwise_check_keeps(findings):
+    """resolve_overlaps' binary search equals checking every kept finding (zero-length and touching spans too)."""
+    from collections import namedtuple
+
+    from pii.scrub import resolve_overlaps
+
+    Finding = namedtuple("Finding", "start end score n")
+    results = [Finding(start, start + length, score, i) for i, (start, length, score) in enumerate(findings)]
+    kept: list = []
+    for r in sorted(results, key=lambda r: (-r.score, -(r.end - r.start), r.start)):
+        if all(r.end <= k.start or r.start >= k.end for k in kept):
+            kept.append(r)
+    assert resolve_overlaps(results) == sorted(kept, key=lambda r: r.start)
