@@ -12,7 +12,6 @@ controller".
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from collections import Counter
@@ -20,7 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 import yaml
 
 from corpus import __version__
@@ -92,11 +90,12 @@ def _read_set(root: CorpusRoot, set_id: str) -> SetRecords:
     manifest = read("manifest.json")
     domains = read_domains(store, set_dir)
     if domains is None:  # a set written before domains.parquet: counted from its shards
+        from corpus.erasure import read_parquet
+
         domains = Counter()
         for f in manifest["files"]:
-            table = pq.read_table(io.BytesIO(store.read_bytes(store.join(set_dir, *f["path"].split("/")))),
-                                  columns=["domain"])
-            domains.update(table["domain"].to_pylist())
+            domains.update(read_parquet(store, store.join(set_dir, *f["path"].split("/")), ["domain"])["domain"]
+                           .to_pylist())
     return SetRecords(set_id, manifest, read("stats.json"), read("config.json", {}), read("inputs.json", {}), domains)
 
 
@@ -266,14 +265,6 @@ def _md_table(headers: list[str], rows: list[list], text_columns: int = 1) -> st
              "|" + "|".join("---" if i < text_columns else "---:" for i in range(len(headers))) + "|"]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
-
-
-def _or_complete(value) -> str:
-    if value is None:
-        return f"*{TO_COMPLETE}*"
-    if isinstance(value, (list, tuple)):
-        return "; ".join(value) if value else "none"
-    return str(value)
 
 
 def _drops(facts: dict, stage: str) -> tuple[int, dict, dict]:

@@ -194,6 +194,13 @@ def test_corpus_card_rewrites_them_on_demand_with_the_controller_given(root, cap
     characters = {r[0]: int(r[header.index("characters")]) for r in rows}
     assert tokens.pop("de") == str(round(characters["de"] * 0.25)) and set(tokens.values()) == {"-"}
 
+    # a set written before domains.parquet: its domains are counted from its shards
+    (root / "sets" / "2026-11-02" / "domains.parquet").unlink()
+    assert main(["card", "--root", str(root), "--set", "2026-11-02"]) == 0
+    _, shown = _first_table((root / "sets" / "2026-11-02" / "README.md").read_text(), "with most documents:")
+    domains = Counter(r["domain"] for r in _rows(root / "sets" / "2026-11-02", ["domain"]))
+    assert shown and all(domains[d] == int(n) for d, n in shown)
+
     assert main(["card", "--root", str(root), "--set", "2026-12-31"]) == 2
     assert main(["card", "--root", str(root), "--set", "../x"]) == 2
     assert main(["card", "--root", str(tmp_path)]) == 2
