@@ -84,6 +84,10 @@ class Store:
     def read_bytes(self, path: str) -> bytes:
         return self.fs.cat_file(path)
 
+    def open_read(self, path: str):
+        """A file to read from (ranged reads on an object store: a Parquet reader fetches only what it reads)."""
+        return self.fs.open(path, "rb")
+
     def read_json(self, path: str):
         return json.loads(self.read_bytes(path))
 

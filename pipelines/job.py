@@ -13,7 +13,6 @@ Runs add dated shard sets to a corpus root (see ``corpus/ledger.py``):
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import os
@@ -45,8 +44,8 @@ from corpus.provenance import provenance
 from pii.names import name_methods
 from corpus.report import build_stats, write_report
 from corpus.shards import DOMAINS_FILE, SHARD_SCHEMA, ShardFile, build_manifest, domains_bytes, shard_path, write_shard
-from corpus.staging import (DOC_SCHEMA, OUTCOME_SCHEMA, STAGING_FORMAT, input_dir, is_done, read_done, read_failure,
-                            table_bytes)
+from corpus.staging import (DOC_SCHEMA, OUTCOME_SCHEMA, STAGING_BATCH_ROWS, STAGING_FORMAT, input_dir, is_done,
+                            read_done, read_failure, table_bytes)
 from corpus.storage import Store
 from corpus.stages import StageStats
 from dedup.index import INDEX_DIR, INDEX_SCHEMA, PublishedIndex
@@ -120,14 +119,19 @@ def write_shard_partition(store: Store, set_dir: str, config: ShardConfig, batch
             start = i
 
 
-def read_staged_partition(store: Store, paths: list[str], tasks: int, batches):
-    """mapInArrow body: the rows are task numbers; task i reads ``paths[i::tasks]`` (staged Parquet files, read
-    through fsspec, so local disks and object stores alike; Spark's own Parquet reader would need Hadoop's S3
-    connector) and yields their rows."""
+def read_staged_partition(store: Store, units: list[tuple[str, int, int]], tasks: int, batches):
+    """mapInArrow body: the rows are task numbers; task i reads ``units[i::tasks]``. A unit ``(path, part,
+    parts)`` is the part-th of ``parts`` runs of a staged Parquet file's row groups, read one row group at a
+    time (memory holds a few MB, however large the input was) through fsspec, so local disks and object stores
+    alike (Spark's own Parquet reader would need Hadoop's S3 connector)."""
     for batch in batches:
         for task in batch.column(0).to_pylist():
-            for path in paths[task::tasks]:
-                yield from pq.read_table(io.BytesIO(store.read_bytes(path))).to_batches()
+            for path, part, parts in units[task::tasks]:
+                with store.open_read(path) as file:
+                    staged = pq.ParquetFile(file)
+                    groups = staged.num_row_groups
+                    for group in range(part * groups // parts, (part + 1) * groups // parts):
+                        yield from staged.read_row_group(group).to_batches()
 
 
 def _write_partition_file(store: Store, out_dir: str, schema: pa.Schema, batches: list) -> pa.Table:
@@ -171,12 +175,27 @@ def write_outcomes_partition(store: Store, out_dir: str, batches):
 PII_INDEX_SCHEMA = pa.schema([("fingerprint", pa.string()), ("doc_id", pa.string())])
 
 
-def _read_staged(spark: SparkSession, store: Store, paths: list[str], schema: pa.Schema) -> DataFrame:
-    """The rows of staged Parquet files, a few files per task: one row per task, made where it runs (no
-    shuffle to spread a listing)."""
-    tasks = max(1, min(len(paths), spark.sparkContext.defaultParallelism * 2))
+#: rows of one staged file that one task reads back: a large input's rows are read by several tasks at once
+READ_BACK_ROWS = 10 * STAGING_BATCH_ROWS
+
+
+def read_back_units(paths: list[str], rows: list[int] | None = None,
+                    rows_per_unit: int = READ_BACK_ROWS) -> list[tuple[str, int, int]]:
+    """What tasks read back: (path, part, parts), a file split into ``parts`` runs of its row groups when its
+    row count is known and above ``rows_per_unit``."""
+    counts = rows if rows is not None else [0] * len(paths)
+    return [(path, part, parts) for path, n in zip(paths, counts, strict=True)
+            for parts in [max(1, math.ceil(n / rows_per_unit))] for part in range(parts)]
+
+
+def _read_staged(spark: SparkSession, store: Store, paths: list[str], schema: pa.Schema,
+                 rows: list[int] | None = None) -> DataFrame:
+    """The rows of staged Parquet files, one row per task, made where it runs (no shuffle to spread a listing).
+    ``rows``: each file's row count when known (a staged input's summary says it), to split large files."""
+    units = read_back_units(paths, rows)
+    tasks = max(1, min(len(units), spark.sparkContext.defaultParallelism * 2))
     return (spark.range(0, tasks, 1, tasks)
-            .mapInArrow(partial(read_staged_partition, store, paths, tasks), from_arrow_schema(schema)))
+            .mapInArrow(partial(read_staged_partition, store, units, tasks), from_arrow_schema(schema)))
 
 
 def _merge_stage_stats(summaries: list[dict]) -> dict[str, StageStats]:
@@ -424,10 +443,11 @@ def _run_checked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, sp
         raise_if_interrupted()
         t0 = time.time()
         staged = [input_dir(store, staging, loc) for loc in staged_inputs]
-        docs = _read_staged(spark, store, [store.join(d, "docs.parquet") for d in staged], DOC_SCHEMA) \
+        docs = _read_staged(spark, store, [store.join(d, "docs.parquet") for d in staged], DOC_SCHEMA,
+                            [s["documents"] for s in summaries]) \
             .persist(StorageLevel.MEMORY_AND_DISK)  # dedup reads it first whole (to size its plan), then again
         stage_outcomes = _read_staged(spark, store, [store.join(d, "outcomes.parquet") for d in staged],
-                                      OUTCOME_SCHEMA)
+                                      OUTCOME_SCHEMA, [s["records"] - s["documents"] for s in summaries])
         published_index = PublishedIndex(root)
         published_files = published_index.files() if config.dedup.across_nights else []
         published = (_read_staged(spark, store, published_files, INDEX_SCHEMA) if published_files else None)

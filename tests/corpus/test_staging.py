@@ -4,12 +4,16 @@ when complete, and an input that fails half-way leaves nothing that could be tak
 import os
 import uuid
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import S3_CREDENTIALS
 from corpus.staging import DONE_MARKER, DOC_SCHEMA, OUTCOME_SCHEMA, InputStaging, input_dir, is_done
 from corpus.storage import Store
+from pipelines.job import read_back_units, read_staged_partition
 
 
 def _doc(i: int) -> dict:
@@ -79,3 +83,33 @@ def test_an_input_without_documents_stages_empty_files(tmp_path):
     target = input_dir(store, str(tmp_path / "s"), "in.warc.gz")
     assert pq.read_table(os.path.join(target, "docs.parquet")).num_rows == 0
     assert pq.read_table(os.path.join(target, "outcomes.parquet")).num_rows == 1
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(n_docs=st.integers(0, 60), batch_rows=st.integers(1, 9), rows_per_unit=st.integers(1, 70),
+       tasks=st.integers(1, 5), second=st.integers(0, 20))
+def test_staged_files_read_back_in_parts_give_every_row_once_in_order(tmp_path, n_docs, batch_rows, rows_per_unit,
+                                                                      tasks, second):
+    """The dedup phase reads a large input's rows back in parts, one row group at a time: whatever the split,
+    every row comes back exactly once, and each part in the file's order."""
+    store = Store(str(tmp_path / f"root-{uuid.uuid4().hex[:8]}"))
+    staging = store.join(store.root, "staging", "set")
+    files, expected = [], []
+    for name, count in (("a.warc.gz", n_docs), ("b.warc.gz", second)):
+        with InputStaging(store, staging, name, batch_rows=batch_rows) as staged:
+            for i in range(count):
+                staged.add_doc(_doc(len(expected) + i))
+        expected += [_doc(len(expected) + i) for i in range(count)]
+        files.append(store.join(input_dir(store, staging, name), "docs.parquet"))
+    units = read_back_units(files, [n_docs, second], rows_per_unit)
+    assert len(units) == max(1, -(-n_docs // rows_per_unit)) + max(1, -(-second // rows_per_unit))
+    task_numbers = pa.RecordBatch.from_pydict({"id": list(range(tasks))})
+    read = [row for batch in read_staged_partition(store, units, tasks, [task_numbers])
+            for row in batch.to_pylist()]
+    assert sorted(read, key=lambda r: r["offset"]) == sorted(expected, key=lambda r: r["offset"])
+    assert len(read) == len(expected)
+    for path, part, parts in units:  # a part alone: a contiguous run of its file, in order
+        alone = [row for batch in read_staged_partition(store, [(path, part, parts)], 1, [task_numbers.slice(0, 1)])
+                 for row in batch.to_pylist()]
+        offsets = [row["offset"] for row in alone]
+        assert offsets == sorted(offsets) and len(set(offsets)) == len(offsets)
