@@ -187,8 +187,58 @@ def _filter_other_numbers(text: str, results: list, regions: tuple[str, ...]) ->
     return kept
 
 
+@lru_cache(maxsize=1)
+def _numbering_plans() -> list:
+    from phonenumbers import COUNTRY_CODES_FOR_NON_GEO_REGIONS, SUPPORTED_REGIONS, PhoneMetadata
+
+    plans = [PhoneMetadata.metadata_for_region(region) for region in SUPPORTED_REGIONS]
+    return plans + [PhoneMetadata.metadata_for_nongeo_region(code) for code in COUNTRY_CODES_FOR_NON_GEO_REGIONS]
+
+
+def _shortest_number(plan) -> int:
+    """The fewest digits of a national number in ``plan``; 1 when its metadata does not say."""
+    lengths = [n for n in (plan.general_desc.possible_length or ()) if n > 0] if plan.general_desc else []
+    return min(lengths, default=1)
+
+
+@lru_cache(maxsize=None)
+def fewest_phone_digits(region: str) -> int:
+    """Fewer digits than this cannot be a valid phone number for libphonenumber's matcher in ``region``: it
+    takes a number written without a country code as a national number of a region with ``region``'s code
+    (Italy's includes the Vatican's), and one written with a code is at least that code and the shortest
+    national number it leads to. Germany: 4 ("030 12" cannot be valid, a 4-digit national number can);
+    France: 6 (any number with a country code has 6 digits or more, a French national number 9)."""
+    from phonenumbers import country_code_for_region
+
+    code = country_code_for_region(region)
+    plans = [p for p in _numbering_plans() if p is not None]
+    with_code = min((len(str(p.country_code)) + _shortest_number(p) for p in plans if p.country_code), default=1)
+    national = min((_shortest_number(p) for p in plans if p.country_code == code), default=1)
+    return min(with_code, national)
+
+
+def hide_short_numbers(text: str, fewest: int) -> str:
+    """``text`` with the digits of every run that libphonenumber's matcher would take as a candidate but that
+    holds fewer than ``fewest`` digits replaced by "_" (neither a digit, a letter nor phone punctuation, so no
+    neighbouring candidate changes). A run right after ":" stays: the matcher reads it as the minutes of a time
+    stamp that rules out the number before it. The matcher finds the same numbers in the result."""
+    from phonenumbers.phonenumbermatcher import _PATTERN as CANDIDATE
+
+    def hide(match: re.Match) -> str:
+        run = match.group(0)
+        if sum(c.isdigit() for c in run) >= fewest or text[match.start() - 1:match.start()] == ":":
+            return run
+        return _ANY_DIGIT.sub("_", run)
+
+    return CANDIDATE.sub(hide, text)
+
+
+_ANY_DIGIT = re.compile(r"\d")
+
+
 @lru_cache(maxsize=None)
 def _number_recognizer_classes():
+    from presidio_analyzer import EntityRecognizer
     from presidio_analyzer.predefined_recognizers import CreditCardRecognizer, PhoneRecognizer
 
     class NumberAwarePhoneRecognizer(PhoneRecognizer):
@@ -196,7 +246,23 @@ def _number_recognizer_classes():
         need a phone word (``other_number``)."""
 
         def analyze(self, text, entities, nlp_artifacts=None):
-            return _filter_other_numbers(text, super().analyze(text, entities, nlp_artifacts),
+            """Presidio's loop over the regions, except that libphonenumber, which parses every number-like
+            run once per region, sees the text with the runs too short for the region hidden (same length:
+            offsets and context words stay; tests/pii/test_engine.py checks the findings are the same)."""
+            import phonenumbers
+
+            results, hidden = [], {}
+            for region in self.supported_regions:
+                fewest = fewest_phone_digits(region)
+                if fewest not in hidden:
+                    hidden[fewest] = hide_short_numbers(text, fewest)
+                for match in phonenumbers.PhoneNumberMatcher(hidden[fewest], region, leniency=self.leniency):
+                    try:
+                        found_in = phonenumbers.region_code_for_number(phonenumbers.parse(text[match.start:match.end]))
+                    except phonenumbers.NumberParseException:
+                        found_in = region
+                    results.append(self._get_recognizer_result(match, text, found_in, nlp_artifacts))
+            return _filter_other_numbers(text, EntityRecognizer.remove_duplicates(results),
                                          tuple(self.supported_regions))
 
     class NumberAwareCardRecognizer(CreditCardRecognizer):
