@@ -24,6 +24,7 @@ import pyarrow as pa
 from corpus.config import DedupConfig
 from corpus.document import DROPPED
 from corpus.staging import OUTCOME_SCHEMA
+from dedup.minhash import hash_similarity
 
 #: per verification mode, the column that holds what a candidate pair is compared on
 VERIFY_COLUMNS = {"exact": "shingle_hashes", "estimated": "minhash"}
@@ -85,10 +86,8 @@ def similarity(a, b, config: DedupConfig) -> float | None:
     """Jaccard similarity of a candidate pair as ``config.verify`` measures it (None: not measurable)."""
     if a is None or b is None:
         return None
-    if config.verify == "exact":  # sorted, distinct 64-bit shingle hashes
-        common = np.intersect1d(a, b).size  # distinct common values, as Spark's array_intersect
-        union = len(a) + len(b) - common
-        return 1.0 if union == 0 else common / union
+    if config.verify == "exact":  # sorted, distinct 64-bit shingle hashes: Spark's array_intersect counts the same
+        return hash_similarity(a, b)
     agreeing = int(np.count_nonzero(np.asarray(a[:len(b)]) == np.asarray(b[:len(a)])))
     return agreeing / config.num_perm
 
