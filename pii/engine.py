@@ -248,7 +248,7 @@ def _number_recognizer_classes():
         def analyze(self, text, entities, nlp_artifacts=None):
             """Presidio's loop over the regions, except that libphonenumber, which parses every number-like
             run once per region, sees the text with the runs too short for the region hidden (same length:
-            offsets and context words stay; tests/pii/test_engine.py checks the findings are the same)."""
+            offsets and context words stay; tests/pii/test_phone_matching.py checks the matches are the same)."""
             import phonenumbers
 
             results, hidden = [], {}
