@@ -20,8 +20,10 @@ from __future__ import annotations
 import json
 import re
 import struct
+from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 
 from anyascii import anyascii
@@ -68,6 +70,20 @@ zu zum zur af av y e i bin ben al el mac mc o ó ní nic ui uí mhic bean
 def tokenize(text: str) -> list[tuple[str, int, int]]:
     """(token, start, end) for every word and punctuation character of ``text``."""
     return [(m.group(), m.start(), m.end()) for m in TOKEN.finditer(text)]
+
+
+def word_spans(text: str, words: list[str], which: list[int]) -> list[tuple[int, int]]:
+    """(start, end) in ``text`` of ``words[i]`` for each ``i`` in ``which`` (ascending), where ``words`` is
+    ``TOKEN.findall(text)`` and the words picked are capitalised (``_capitalised``): the tokens tile the text up
+    to whitespace and no other token holds an upper-case letter, so the first occurrence of each picked word after
+    the previous one is the word itself (property-tested against ``tokenize``). Locating only the capitalised
+    words costs a fraction of keeping every token's offsets."""
+    spans, end = [], 0
+    for i in which:
+        start = text.find(words[i], end)
+        end = start + len(words[i])
+        spans.append((start, end))
+    return spans
 
 
 def _shape(word: str) -> str:
@@ -491,13 +507,14 @@ class NameTagger:
         offset = 0
         for line in text.split("\n"):
             if _may_hold_name(line):
-                tokens = tokenize(line)
-                words = [t for t, _, _ in tokens]
+                words = TOKEN.findall(line)
                 capitals = [i for i, w in enumerate(words) if _capitalised(w)]
+                located = zip(capitals, word_spans(line, words, capitals))
                 for a, b in _windows(capitals, len(words)):
                     windows.append((words[a:b], a == 0 or words[a - 1] in SENTENCE_END))
-                    candidates += [(seen + i - a, offset + tokens[i][1], offset + tokens[i][2], len(windows))
-                                   for i in capitals if a <= i < b]
+                    # the capitals in order: each lies in exactly one window
+                    for i, (start, end) in islice(located, bisect_left(capitals, b) - bisect_left(capitals, a)):
+                        candidates.append((seen + i - a, offset + start, offset + end, len(windows)))
                     seen += b - a
             offset += len(line) + 1
         if not windows:

@@ -10,10 +10,13 @@ from pii.tagger import (
     MODEL_DIR,
     SENTENCE_END,
     NameTagger,
+    TOKEN,
     _attribute_keys,
+    _capitalised,
     _windows,
     read_crfsuite_model,
     tokenize,
+    word_spans,
 )
 
 TAGGER = NameTagger()
@@ -91,3 +94,24 @@ def test_a_full_vocabulary_is_forgotten_and_scores_stay_the_same(monkeypatch):
     for _ in range(3):
         assert np.allclose(small._scorer.name_probabilities(windows[:1], "de"), expected[:len(windows[0][0])])
         assert len(small._scorer._rows) <= 12
+
+
+#: pieces that make tokenisation hard: apostrophes and hyphens inside and beside words, capitals inside words,
+#: titlecase and caseless letters, punctuation stuck to words, repeated words, several kinds of space
+_PIECES = st.sampled_from(["Jean-Luc", "O'Brien", "d'Artagnan", "iPhone", "McDonald", "ǅemal", "Ab", "ab", "AB",
+                           "a", "A", "-", "'", "’", "`", "--", "(", ")", ".", "Ó", "Ní", "Bhriain", "x-Ab", "ab'",
+                           "Ab-Ab", "aB-aB", "Καλημέρα", "ΚΑΙ", "Иван", "日本", "123", "3D", "_", "Ab_c", "Ab‐cd"])
+_GAPS = st.sampled_from(["", "", " ", "  ", "\t", "\u00a0", "\u2009"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(_PIECES, _GAPS), max_size=25))
+def test_capitalised_words_are_located_where_the_tokenizer_puts_them(parts):
+    """word_spans finds each capitalised token with str.find after the previous one: the same offsets as the
+    tokenizer's own, however the words touch (the name tagger's candidates depend on it)."""
+    line = "".join(piece + gap for piece, gap in parts)
+    tokens = tokenize(line)
+    words = TOKEN.findall(line)
+    assert words == [t for t, _, _ in tokens]
+    capitals = [i for i, w in enumerate(words) if _capitalised(w)]
+    assert word_spans(line, words, capitals) == [(tokens[i][1], tokens[i][2]) for i in capitals]
