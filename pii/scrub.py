@@ -93,11 +93,15 @@ _SIX_DIGITS = re.compile(r"\d(?:[ .()+\-]*\d){5}|\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1
 
 #: what at least one pattern recognizer needs before it can find anything (besides ``at_markers``): separate
 #: patterns, each with a literal or a character class first, which the regular expression engine scans for quickly
+#: (a word boundary first would make it try every position: "\b[A-Z]{2}" is written "[A-Z](?<!\w[A-Z])[A-Z]",
+#: the boundary checked once the first letter is found; same matches, ~3x faster)
 ANALYSIS_TRIGGERS = tuple(re.compile(pattern) for pattern in (
     r"\d(?:[\s.()+\-/]{0,3}[A-Za-z]?\d){4}",  # five digits: phones, cards, IBANs, identifiers, "1X23456X", "14 020"
     r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}",  # IPv4
     r":[0-9A-Fa-f]{0,4}:",  # IPv6: "::" or "db8:85a3:"
-    r"[A-Z]{6}\d\d", r"\b[A-Z]{2}\s?[-:.]?\s?[0-9U]", r"\b\d{1,7}[MGAPLHBZ]\b",  # codice fiscale, VAT, Maltese ID
+    r"[A-Z]{6}\d\d",  # codice fiscale
+    r"[A-Z](?<!\w[A-Z])[A-Z]\s?[-:.]?\s?[0-9U]",  # VAT: \b[A-Z]{2}\s?[-:.]?\s?[0-9U]
+    r"\d(?<!\w\d)\d{0,6}[MGAPLHBZ]\b",  # Maltese ID: \b\d{1,7}[MGAPLHBZ]\b
 ))
 #: characters around a trigger that the recognizers see: the longest values (a 64-character e-mail local part, a
 #: 34-character IBAN) and the context words Presidio looks for before a value fit inside with room to spare

@@ -161,6 +161,20 @@ def test_a_page_without_triggers_is_not_analysed_at_all():
 
 
 @settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="AZMBU0129 _-:.éÉßxΩ\n", max_size=40))
+def test_triggers_written_for_speed_match_their_word_boundary_forms(text):
+    """The VAT and Maltese ID triggers check their word boundary after the first character (a fast scan): the
+    same matches as the plain forms with a leading \\b."""
+    import re
+
+    from pii.scrub import ANALYSIS_TRIGGERS
+
+    plain = [re.compile(r"\b[A-Z]{2}\s?[-:.]?\s?[0-9U]"), re.compile(r"\b\d{1,7}[MGAPLHBZ]\b")]
+    for fast, slow in zip(ANALYSIS_TRIGGERS[-2:], plain, strict=True):
+        assert [m.span() for m in fast.finditer(text)] == [m.span() for m in slow.finditer(text)]
+
+
+@settings(max_examples=500, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 60), st.integers(0, 12), st.sampled_from([0.4, 0.6, 0.85, 1.0])),
                 max_size=40))
 def test_overlap_resolution_keeps_what_the_plain_pairwise_check_keeps(findings):
