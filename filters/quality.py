@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from itertools import chain
 from pathlib import Path
 
 import regex
@@ -137,15 +138,16 @@ def gopher_quality(text: str, words: list[str], t: dict, stops: frozenset[str]) 
                       t.get("min_stop_words")))
 
 
-def c4_lines(text: str, t: dict) -> tuple[str, Verdict | None]:
-    """C4's rules (Raffel et al. 2020) as FineWeb applies them (no terminal-punctuation rule): drops lines
-    with a word over ``max_word_length``, under ``min_words_per_line`` words, naming javascript or a
-    cookie/privacy/terms phrase of the language; drops the page for "lorem ipsum", a curly bracket, or
-    fewer than ``min_num_sentences`` sentences left. Returns the cleaned text."""
+def c4_lines(lines: list[str], t: dict) -> tuple[str, list[int], Verdict | None]:
+    """C4's rules (Raffel et al. 2020) as FineWeb applies them (no terminal-punctuation rule) on a text's
+    ``splitlines()``: drops lines with a word over ``max_word_length``, under ``min_words_per_line`` words,
+    naming javascript or a cookie/privacy/terms phrase of the language; drops the page for "lorem ipsum", a curly
+    bracket, or fewer than ``min_num_sentences`` sentences left. Returns (the cleaned text, the indexes of the
+    lines kept, the verdict)."""
     phrases = tuple(p.lower() for p in t.get("policy_phrases", ()))
     max_word, min_words = t.get("max_word_length"), t.get("min_words_per_line") or 0
-    kept, sentences = [], 0
-    for line in text.splitlines():
+    kept, indexes, sentences = [], [], 0
+    for index, line in enumerate(lines):
         line = line.strip()
         tokens = line.split()
         if max_word and any(len(token) > max_word for token in tokens):
@@ -154,17 +156,17 @@ def c4_lines(text: str, t: dict) -> tuple[str, Verdict | None]:
             continue
         lowered = line.lower()
         if t.get("lorem_ipsum") and "lorem ipsum" in lowered:
-            return text, Verdict("c4_lorem_ipsum", 1, 0, True)
+            return "", [], Verdict("c4_lorem_ipsum", 1, 0, True)
         if t.get("javascript") and "javascript" in lowered:
             continue
         if t.get("curly_bracket") and "{" in line:
-            return text, Verdict("c4_curly_bracket", 1, 0, True)
+            return "", [], Verdict("c4_curly_bracket", 1, 0, True)
         if phrases and any(p in lowered for p in phrases):
             continue
         sentences += max(1, len(_SENTENCE_END.findall(line)))
         kept.append(line)
-    cleaned = "\n".join(kept)
-    return cleaned, _under("c4_too_few_sentences", sentences, t.get("min_num_sentences"))
+        indexes.append(index)
+    return "\n".join(kept), indexes, _under("c4_too_few_sentences", sentences, t.get("min_num_sentences"))
 
 
 def fineweb_lines(text: str, words: list[str], t: dict) -> Verdict | None:
@@ -205,17 +207,21 @@ class QualityFilter(Stage):
         text = doc.text
         if not text.strip():
             return Drop("gopher_short_doc", "0 words")
-        words = tokenizer.word_tokenize(text)
+        # words never span a line break, so each line's words are kept, and those of the lines C4 keeps are the
+        # cleaned text's words without tokenizing it again (tests/filters/test_quality.py)
+        lines = text.splitlines()
+        line_words = [tokenizer.word_tokenize(line) for line in lines]
+        words = list(chain.from_iterable(line_words))
         verdict = ((c.gopher_repetition and gopher_repetition(text, words, t["gopher_repetition"]))
                    or (c.gopher_quality and gopher_quality(text, words, t["gopher_quality"], stop_words(lang))))
         if verdict:
             return verdict.drop()
         if c.c4_lines:
-            cleaned, verdict = c4_lines(text, t["c4"])
+            cleaned, kept, verdict = c4_lines(lines, t["c4"])
             if verdict:
                 return verdict.drop()
             if cleaned != text:
-                text, words = cleaned, tokenizer.word_tokenize(cleaned)
+                text, words = cleaned, list(chain.from_iterable(line_words[i] for i in kept))
         if c.fineweb_quality and (verdict := fineweb_lines(text, words, t["fineweb"])):
             return verdict.drop()
         doc.text, doc.n_words = text, len(words)

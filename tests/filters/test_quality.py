@@ -170,3 +170,25 @@ def test_rules_decide_as_datatrove_does(lines):
             or gopher_quality(text, words, t["gopher_quality"], frozenset(w.lower() for w in stop_words("en")))
             or fineweb_lines(text, words, t["fineweb"]))
     assert (ours.rule if ours else None) == theirs
+
+
+_LINE_BREAKS = ["\n", "\r\n", "\r", "\x0b", "\x0c", "\x1c", "\x85", "\u2028", "\u2029"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.text(alphabet="ab É1_-.,'’ \t", max_size=12), st.sampled_from(_LINE_BREAKS)),
+                max_size=12),
+       st.sampled_from(["en", "mt"]), st.data())
+def test_a_texts_words_are_its_lines_words_so_kept_lines_need_no_new_tokenizing(parts, lang, data):
+    """The quality stage tokenizes each line once and takes the words of the lines C4 keeps as the cleaned text's
+    words: that holds because no word spans a line break and a stripped line has the words it had."""
+    from itertools import chain
+
+    tokenizer = word_tokenizer(lang)
+    text = "".join(line + brk for line, brk in parts)
+    lines = text.splitlines()
+    per_line = [tokenizer.word_tokenize(line) for line in lines]
+    assert list(chain.from_iterable(per_line)) == tokenizer.word_tokenize(text)
+    kept = sorted(data.draw(st.sets(st.integers(0, max(0, len(lines) - 1)))) & set(range(len(lines))))
+    cleaned = "\n".join(lines[i].strip() for i in kept)
+    assert list(chain.from_iterable(per_line[i] for i in kept)) == tokenizer.word_tokenize(cleaned)
