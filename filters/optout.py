@@ -14,6 +14,8 @@ is a domain, which also covers its subdomains. Files are read with fsspec (local
 
 from __future__ import annotations
 
+import re
+from html import unescape
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
@@ -47,23 +49,37 @@ class _MetaCollector(HTMLParser):
             self.done = True
 
 
-#: what a head that opts out must contain (lower case), or a numeric character reference that could spell it
-_OPT_OUT_MARKS = ("tdm-reservation", "noai", "noimageai", "&#")
+#: what a head that opts out must contain (lower case), unless character references spell it
+_OPT_OUT_WORDS = ("tdm-reservation", "noai", "noimageai")
+#: the characters of those words (lower case): a numeric character reference that stands for none of them
+#: ("&#8211;", "&#233;", nearly all of them) cannot help spell one; no named reference stands for one
+_OPT_OUT_CHARACTERS = frozenset("".join(_OPT_OUT_WORDS))
+_NUMERIC_REFERENCE = re.compile(r"&#(?:[0-9]+|[xX][0-9a-fA-F]+);?")  # as html.unescape reads them
+_HEAD_END = re.compile("</head>", re.IGNORECASE)
 
 
 def head_meta(html: str, only_if_marked: bool = False) -> list[tuple[str, str]]:
     """The ``<meta>`` (name, content) pairs of the page's head. ``only_if_marked``: [] without parsing when
-    the head holds none of the words an opt-out needs (nearly every page: parsing was ~2 ms of a real page)."""
+    the head cannot hold an opt-out: none of its words, nor a numeric reference that could spell one (nearly
+    every page: parsing was ~2 ms of a real page; a third of real heads hold some "&#")."""
     head = html[:_HEAD_BYTES]
-    lowered = head.lower()
-    end = lowered.find("</head>")
-    if end != -1:
-        head, lowered = head[: end + 7], lowered[: end + 7]
-    if only_if_marked and not any(mark in lowered for mark in _OPT_OUT_MARKS):
+    if end := _HEAD_END.search(head):
+        head = head[: end.end()]
+    if only_if_marked and not may_opt_out(head):
         return []
     parser = _MetaCollector()
     parser.feed(head)
     return parser.meta
+
+
+def may_opt_out(head: str) -> bool:
+    """Whether a meta tag in ``head`` may name an opt-out once its character references are read: an opt-out
+    word in any case, or a numeric reference to one of their characters ("n&#111;ai")."""
+    lowered = head.lower()
+    if any(word in lowered for word in _OPT_OUT_WORDS):
+        return True
+    return "&#" in head and any(not _OPT_OUT_CHARACTERS.isdisjoint(unescape(ref).lower())
+                                for ref in _NUMERIC_REFERENCE.findall(head))
 
 
 def _directives(value: str) -> set[str]:

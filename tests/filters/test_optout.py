@@ -80,9 +80,11 @@ def test_url_list_domain_matching():
     assert not UrlList([])
 
 
-_NAMES = st.sampled_from(["robots", "ROBOTS", "tdm-reservation", "TDM-Reservation", "description", "viewport"])
+_NAMES = st.sampled_from(["robots", "ROBOTS", "tdm-reservation", "TDM-Reservation", "description", "viewport",
+                          "tdm&#45;reservation", "&#x52;obots", "r&#246;bots"])
 _CONTENTS = st.sampled_from(["1", "0", "noai", "NoAI, noindex", "otherbot: noimageai", "index, follow",
-                             "n&#111;ai", "&#110;oimageai", "width=device-width", "a &amp; b"])
+                             "n&#111;ai", "&#110;oimageai", "&#X4E;OAI", "no&#x61i", "width=device-width",
+                             "a &amp; b", "&#8211; &#233;", "no&Idot;ai", "&#49;"])
 
 
 @settings(max_examples=300, deadline=None)
@@ -91,7 +93,7 @@ def test_skipping_unmarked_heads_never_changes_a_verdict(metas, closed):
     """Heads without an opt-out word are not parsed: the verdict must equal a full parse's, entity-encoded
     opt-outs ("n&#111;ai") included."""
     head = "".join(f'<meta name="{n}" content="{c}">' for n, c in metas)
-    html = f"<html><head><title>T &amp; U</title>{head}{'</head>' if closed else ''}<body><p>x</p></body></html>"
+    html = f"<html><head><title>T &amp; U &#8212;</title>{head}{'</HEAD>' if closed else ''}<body><p>x</p></body></html>"
     from filters.optout import _AI_DIRECTIVES, _directives
 
     def opts_out(meta):
