@@ -3,6 +3,8 @@
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from corpus.config import EU_LANGUAGES, LangIdConfig
 from corpus.document import Document, Drop
@@ -124,3 +126,21 @@ def test_single_language_documents_are_not_mixed(lang):
     result = STAGE.classify(text)
     assert result.lang == lang, result.shares
     assert result.mixed(0.2) == [], result.shares
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="ilta-'’għċfmb 1_éx", max_size=30))
+def test_marks_found_where_the_plain_word_start_pattern_finds_them(text):
+    """Each language's marks pattern checks a clitic's word start after its first character (a fast scan): it
+    matches where the plain "(?<![^\\W\\d_])il-" form matches, for every language's marks."""
+    import json
+    import re
+    from importlib import resources
+
+    from filters.langid import _marks_pattern
+
+    data = json.loads((resources.files("filters") / "data" / "langid_second_stage.json").read_text("utf-8"))
+    for marks in data["marks"].values():
+        plain = re.compile("|".join(re.escape(m) if len(m) == 1 else r"(?<![^\W\d_])" + re.escape(m) for m in marks))
+        fast = _marks_pattern(marks)
+        assert [m.span() for m in fast.finditer(text)] == [m.span() for m in plain.finditer(text)]
