@@ -27,6 +27,7 @@ from importlib import resources
 
 from corpus.config import LangIdConfig
 from corpus.document import Document, Drop
+from corpus.patterns import at_word_start
 from corpus.stages import Stage
 
 _LABEL_PREFIX = "__label__"
@@ -87,13 +88,9 @@ def sample_passages(text: str, max_passages: int, passage_chars: int) -> list[tu
 
 
 def _marks_pattern(marks: list[str]) -> re.Pattern:
-    """One regex for a language's marks; a mark that is a word or clitic ("il-", "ta'") must start a word.
-    Every alternative starts with its first character, the word start checked after it ("i(?<![^\\W\\d_]i)l-"
-    for "(?<![^\\W\\d_])il-"): the engine then scans for those characters instead of trying every position
-    (~13x faster for Maltese's clitics on real pages, same matches)."""
-    parts = [re.escape(m) if len(m) == 1 else f"{re.escape(m[0])}(?<![^\\W\\d_]{re.escape(m[0])}){re.escape(m[1:])}"
-             for m in marks]
-    return re.compile("|".join(parts))
+    """One regex for a language's marks; a mark that is a word or clitic ("il-", "ta'") must start a word
+    (written first-character-first, corpus.patterns.at_word_start: Maltese's clitics were ~13x slower to find)."""
+    return re.compile("|".join(re.escape(m) if len(m) == 1 else at_word_start(m) for m in marks))
 
 
 _LATIN = re.compile("[a-z]")

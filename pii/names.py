@@ -24,6 +24,8 @@ from pathlib import Path
 from dataclasses import dataclass
 from functools import lru_cache
 
+from corpus.patterns import any_case_at_word_start, at_word_start
+
 PERSON = "PERSON"
 
 #: Faker locales whose first-name lists serve each language
@@ -86,8 +88,10 @@ _LEADING_PARTICLES = r"(?:(?:van|von|der|den|de|di|da|du|la|le|ter|ten|mac|mc|ó
 
 #: Irish surnames are a patronymic particle then a capitalised word ("Ní Bhriain", "Ó Súilleabháin", "Mac Giolla");
 #: outside Irish text "Mac" is left out ("Mac Pro")
-_GAELIC_SURNAME = re.compile(rf"(?<![^\W\d_])(?:Ó|Ní|Nic|Uí|Ua|Mac|Mhic|Mag)\s+{_CAPITALISED}")
-_GAELIC_SURNAME_ELSEWHERE = re.compile(rf"(?<![^\W\d_])(?:Ó|Ní|Nic|Uí)\s+{_CAPITALISED}")
+_GAELIC_PARTICLES = ("Ó", "Ní", "Nic", "Uí")
+_GAELIC_SURNAME = re.compile(
+    rf"(?:{'|'.join(map(at_word_start, _GAELIC_PARTICLES + ('Ua', 'Mac', 'Mhic', 'Mag')))})\s+{_CAPITALISED}")
+_GAELIC_SURNAME_ELSEWHERE = re.compile(rf"(?:{'|'.join(map(at_word_start, _GAELIC_PARTICLES))})\s+{_CAPITALISED}")
 
 
 _NAME_RUN = re.compile(rf"{_CAPITALISED}(?:\s+{_LEADING_PARTICLES}{_CAPITALISED})+")
@@ -141,9 +145,10 @@ def known_names(lang: str) -> frozenset[str]:
 @lru_cache(maxsize=None)
 def _cue_pattern(lang: str) -> re.Pattern:
     cues = sorted(CUES.get(lang, ()) + CUES["en"][:4], key=len, reverse=True)
-    alternatives = "|".join(re.escape(c.rstrip(".")) + r"\.?" if not c.endswith(":") else re.escape(c) for c in cues)
-    # the cue in any case, the name capitalised (a flag for the whole pattern would make case classes moot)
-    return re.compile(rf"(?<![^\W\d_])(?i:{alternatives})\s+({_LEADING_PARTICLES}{_CAPITALISED}(?:\s+{_CAPITALISED})*)")
+    # the cue in any case at a word start, the name capitalised (a flag for the whole pattern would make case
+    # classes moot); same matches as "(?<![^\W\d_])(?i:herrn\.?|...)", found ~4x faster (corpus.patterns)
+    alternatives = any_case_at_word_start([(c.rstrip("."), r"\.?") if not c.endswith(":") else (c, "") for c in cues])
+    return re.compile(rf"(?:{alternatives})\s+({_LEADING_PARTICLES}{_CAPITALISED}(?:\s+{_CAPITALISED})*)")
 
 
 @lru_cache(maxsize=None)
@@ -151,8 +156,8 @@ def _role_pattern(lang: str) -> re.Pattern | None:
     roles = sorted(ROLES.get(lang, "").split(), key=len, reverse=True)
     if not roles:
         return None
-    alternatives = "|".join(re.escape(r) for r in roles)
-    return re.compile(rf"(?<![^\W\d_])(?i:{alternatives})\s+({_CAPITALISED}(?:\s+{_LEADING_PARTICLES}{_CAPITALISED})+)")
+    alternatives = any_case_at_word_start([(r, "") for r in roles])  # "(?<![^\W\d_])(?i:...)", faster
+    return re.compile(rf"(?:{alternatives})\s+({_CAPITALISED}(?:\s+{_LEADING_PARTICLES}{_CAPITALISED})+)")
 
 
 def fallback_names(text: str, lang: str) -> list[NameSpan]:
