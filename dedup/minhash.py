@@ -35,11 +35,17 @@ def text_hash(normalized: str) -> str:
 
 
 def shingles(normalized: str, n: int) -> list[bytes]:
-    """Word n-grams (a document shorter than n words is one shingle)."""
-    words = normalized.split()
-    if len(words) <= n:
-        return [" ".join(words).encode("utf-8")] if words else []
-    return list({" ".join(words[i:i + n]).encode("utf-8") for i in range(len(words) - n + 1)})
+    """The distinct word n-grams of ``normalize_text``'s output, UTF-8 encoded (a document of n words or fewer is
+    one shingle). Its words are separated by single spaces, so each n-gram is a slice of the encoded text between
+    two spaces: half the cost of joining the words of every n-gram (tests/dedup/test_minhash.py checks it
+    against the joined words)."""
+    data = normalized.encode("utf-8")
+    spaces = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 32)  # a space byte is only ever a space
+    if len(spaces) < n:
+        return [data] if data else []
+    starts = [0, *(spaces + 1).tolist()]
+    ends = [*spaces.tolist(), len(data)]
+    return list({data[a:b] for a, b in zip(starts, ends[n - 1:])})
 
 
 def jaccard(text_a: str, text_b: str, n: int) -> float:

@@ -68,3 +68,17 @@ def test_near_duplicates_share_bands_and_different_texts_do_not():
     assert not set(a.band_hashes) & set(c.band_hashes)
     assert a.text_hash != b.text_hash
     assert stage(Document("f", 9, "9", text=base.upper() + "!!")).text_hash == a.text_hash
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab É1٣ß ,.-\n\t\u00a0\u3000ﬁ")), max_size=60), st.integers(1, 6))
+def test_shingles_are_the_distinct_joined_word_n_grams(text, n):
+    """Shingles are sliced from the encoded normalised text between spaces: the same set as joining every n
+    words (fewer than n words: the whole text, none for an empty one), whatever spaces and characters the raw
+    text held."""
+    normalized = normalize_text(text)
+    tokens = normalized.split()
+    joined = ({" ".join(tokens).encode()} if tokens else set()) if len(tokens) <= n else \
+        {" ".join(tokens[i:i + n]).encode() for i in range(len(tokens) - n + 1)}
+    made = shingles(normalized, n)
+    assert len(made) == len(set(made)) and set(made) == joined
