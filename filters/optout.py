@@ -52,7 +52,9 @@ class _MetaCollector(HTMLParser):
 #: what a head that opts out must contain (lower case), unless character references spell it
 _OPT_OUT_WORDS = ("tdm-reservation", "noai", "noimageai")
 #: the characters of those words (lower case): a numeric character reference that stands for none of them
-#: ("&#8211;", "&#233;", nearly all of them) cannot help spell one; no named reference stands for one
+#: ("&#8211;", "&#233;", nearly all of them) cannot help spell one. Named references cannot either: the only
+#: one that lower-cases to such a character, "&Idot;", brings a combining dot along, and an opt-out must be the
+#: exact word
 _OPT_OUT_CHARACTERS = frozenset("".join(_OPT_OUT_WORDS))
 _NUMERIC_REFERENCE = re.compile(r"&#(?:[0-9]+|[xX][0-9a-fA-F]+);?")  # as html.unescape reads them
 _HEAD_END = re.compile("</head>", re.IGNORECASE)
