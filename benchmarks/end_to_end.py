@@ -135,6 +135,11 @@ def single_core_stages(files: list[str]) -> dict:
             "docs_in": {name: s.docs_in for name, s in per_stage.items()}}
 
 
+def median_run(runs: list[dict]) -> dict:
+    """The run with the median wall time (the faster of the middle two for an even number)."""
+    return sorted(runs, key=lambda r: r["wall_seconds"])[(len(runs) - 1) // 2]
+
+
 def table(rows: list[dict]) -> str:
     lines = ["| input | cores | datatrove s | docs/s/core | ours | s | docs/s/core | ratio | our fixed costs (s) |",
              "|---|---|---|---|---|---|---|---|---|"]
@@ -159,6 +164,8 @@ def main() -> None:
     parser.add_argument("--variants", nargs="+", default=["default"], choices=list(VARIANTS),
                         help="our configurations to run (resiliparse: extract.engine = resiliparse)")
     parser.add_argument("--stages", action="store_true", help="also per-stage ms/doc on one core without Spark (x1)")
+    parser.add_argument("--rounds", type=int, default=1, help="run each pipeline this many times, interleaved, and "
+                        "report its median run (the machine's speed drifts within minutes)")
     parser.add_argument("--work", help="work directory (default: a temp dir; WARCs are reused when it is given)")
     args = parser.parse_args()
 
@@ -189,13 +196,22 @@ def main() -> None:
         size = sum(os.path.getsize(f) for f in files)
         for cores in args.cores:
             row = {"input": f"{name} ({documents} pages, {len(files)} files, {size / 1e6:.0f} MB)", "cores": cores}
+            variants = [] if args.skip_ours else args.variants
+            runs: dict[str, list[dict]] = {"datatrove": [], **{variant: [] for variant in variants}}
+            for _ in range(args.rounds):  # interleaved: a drift of the machine's speed hits both pipelines
+                if not args.skip_datatrove:
+                    runs["datatrove"].append(run_datatrove(files, cores, documents))
+                    print(json.dumps(runs["datatrove"][-1]), flush=True)
+                for variant in variants:
+                    runs[variant].append(run_ours(files, cores, documents, work, variant))
+                    print(json.dumps(runs[variant][-1]), flush=True)
+            if args.rounds > 1:
+                print(json.dumps({"input": row["input"], "cores": cores, "wall_seconds_per_round":
+                                  {k: [r["wall_seconds"] for r in v] for k, v in runs.items() if v}}), flush=True)
             if not args.skip_datatrove:
-                row["datatrove"] = run_datatrove(files, cores, documents)
-                print(json.dumps(row["datatrove"]), flush=True)
-            for variant in [] if args.skip_ours else args.variants:
-                ours = run_ours(files, cores, documents, work, variant)
-                print(json.dumps(ours), flush=True)
-                rows.append({**row, "ours": ours})
+                row["datatrove"] = median_run(runs["datatrove"])
+            for variant in variants:
+                rows.append({**row, "ours": median_run(runs[variant])})
             if args.skip_ours:
                 rows.append(row)
     print()
