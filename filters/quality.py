@@ -24,13 +24,12 @@ from itertools import chain
 from pathlib import Path
 
 import regex
-from datatrove.pipeline.filters.gopher_repetition_filter import find_duplicates
 from datatrove.utils.text import TERMINAL_PUNCTUATION
 
 from corpus.config import QualityConfig
 from corpus.document import Document, Drop
 from corpus.stages import Stage
-from filters.repetition import NGrams
+from filters.repetition import NGrams, find_duplicates
 from filters.stopwords import stop_words  # noqa: F401  (re-exported: the quality rules' lists)
 from filters.tokenizers import RegexWords
 

@@ -1,13 +1,14 @@
-"""Hashed n-gram statistics equal datatrove's string-based Gopher repetition helpers."""
+"""Hashed n-gram statistics and duplicate lines equal datatrove's string-based Gopher repetition helpers."""
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from datatrove.pipeline.filters.gopher_repetition_filter import find_all_duplicate, find_top_duplicate, get_n_grams
+from datatrove.pipeline.filters.gopher_repetition_filter import find_duplicates as datatrove_find_duplicates
 
 from corpus.sample.generate import load_texts
 from corpus.config import EU_LANGUAGES
 from filters.quality import word_tokenizer
-from filters.repetition import NGrams
+from filters.repetition import NGrams, find_duplicates
 
 
 def _assert_same_as_datatrove(words: list[str]) -> None:
@@ -47,3 +48,20 @@ def test_a_page_without_repeats_costs_no_scan():
     grams = NGrams([f"w{i}" for i in range(1000)])
     assert all(grams.duplicated_chars(n) == 0 for n in range(5, 11))
     assert grams.top_duplicate_chars(2) == len("w0 w1")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["", "a", "ab", "Share this", "Share this ", "é\u00a0x", "ab"]) | st.text(max_size=8),
+                max_size=40))
+def test_duplicate_elements_equal_datatrove(elements):
+    assert find_duplicates(elements) == datatrove_find_duplicates(elements)
+
+
+def test_quality_does_not_import_datatrove_filters():
+    """The quality stage runs in every Python worker: datatrove's filters package (its I/O layer and
+    huggingface_hub, ~0.6 s) must not come with it."""
+    import subprocess
+    import sys
+
+    code = "import sys, filters.quality; print(sorted(m for m in sys.modules if m.startswith(('datatrove.pipeline', 'huggingface_hub'))))"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
