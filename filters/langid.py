@@ -150,6 +150,17 @@ class SecondStage:
             bonus -= rule["penalty"]
         return bonus
 
+    def beyond_second_model(self, scored: dict[str, float], leader: str, rivals: dict[str, float]) -> bool:
+        """Whether lingua could not change the answer, so need not be asked: it adds at most ``model_weight`` to
+        any language (its confidences lie in [0, 1] and sum to 1), so a leader ahead of every other candidate by
+        more than that stays ahead, no rival can reach ``others_margin`` of it, and its score is at the 1.0 cap
+        with or without lingua. On real pages most look-alike "ties" are English passages far ahead of Irish."""
+        lead = scored[leader]
+        reach = self.model_weight + 1e-9  # (and a rounding error's worth)
+        return (lead >= 1.0
+                and all(lead - score > reach for lang, score in scored.items() if lang != leader)
+                and all(lead >= self.others_margin * (score + reach) for score in rivals.values()))
+
     def resolve(self, text: str, top: list[tuple[str, float]],
                 languages: frozenset) -> tuple[str | None, float, str]:
         """(EU language, combined score, it) or (None, score, the non-EU label that won)."""
@@ -186,21 +197,31 @@ class SecondStage:
         in_tie = any(leader in group and len(close & group) >= 2 for group in self.model_groups)
         # an unsure first stage, or a close call between look-alikes: lingua, restricted to the languages
         # still in play, gets a say (bounded cost: it only ever compares a handful of languages)
-        if in_tie or scored[leader] < self.second_model_below or label not in languages:
+        if ((in_tie or scored[leader] < self.second_model_below or label not in languages)
+                and not self.beyond_second_model(scored, leader, rivals)):
             in_play = set(candidates) | set(rivals)
             for _, others in groups:
                 in_play |= others
             in_play -= set(pool)  # pooled look-alikes (bs/sr -> hr) would only blur a hr/sl call
             confidences = second_model_confidences(frozenset(in_play), text[:_SECOND_MODEL_CHARS])
-            for lang, confidence in confidences.items():
-                target = pool.get(lang, lang)
-                if target in scored:
-                    scored[target] += self.model_weight * confidence
-                elif target in rivals:
-                    rivals[target] += self.model_weight * confidence
-            if confidences:  # lingua has no model for some (Maltese): it must not count against them
-                for lang in candidates - set(confidences) - {pool.get(code, code) for code in confidences}:
-                    scored[lang] += self.model_weight * max(confidences.values())
+            self.add_second_model(confidences, scored, rivals, candidates, pool)
+        return self.decide(scored, rivals)
+
+    def add_second_model(self, confidences: dict[str, float], scored: dict[str, float], rivals: dict[str, float],
+                         candidates: set[str], pool: dict[str, str]) -> None:
+        """lingua's confidences, weighted, added to the candidates' and rivals' scores (in place)."""
+        for lang, confidence in confidences.items():
+            target = pool.get(lang, lang)
+            if target in scored:
+                scored[target] += self.model_weight * confidence
+            elif target in rivals:
+                rivals[target] += self.model_weight * confidence
+        if confidences:  # lingua has no model for some (Maltese): it must not count against them
+            for lang in candidates - set(confidences) - {pool.get(code, code) for code in confidences}:
+                scored[lang] += self.model_weight * max(confidences.values())
+
+    def decide(self, scored: dict[str, float], rivals: dict[str, float]) -> tuple[str | None, float, str]:
+        """The best candidate, unless a non-EU rival outweighs it."""
         best = max(sorted(scored), key=scored.get)
         if rivals:
             rival = max(sorted(rivals), key=rivals.get)

@@ -3,7 +3,7 @@
 import random
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from corpus.config import EU_LANGUAGES, LangIdConfig
@@ -144,3 +144,77 @@ def test_marks_found_where_the_plain_word_start_pattern_finds_them(text):
         plain = re.compile("|".join(re.escape(m) if len(m) == 1 else r"(?<![^\W\d_])" + re.escape(m) for m in marks))
         fast = _marks_pattern(marks)
         assert [m.span() for m in fast.finditer(text)] == [m.span() for m in plain.finditer(text)]
+
+
+# labels lid.176 puts in its top list on EU text: the EU languages, their look-alikes and a few others
+_TOP_LABELS = sorted(set(EU_LANGUAGES) | {"bs", "sr", "sh", "mk", "no", "nb", "nn", "gl", "ca", "ast", "an", "oc", "ar",
+                                         "gd", "gv", "cy", "ru", "tr", "id"})
+
+
+@settings(max_examples=250, deadline=None)
+@given(lang=st.sampled_from(EU_LANGUAGES), pick=st.integers(0, 10_000),
+       top=st.lists(st.tuples(st.sampled_from(_TOP_LABELS), st.floats(0.001, 1.0)), min_size=1, max_size=5,
+                    unique_by=lambda pair: pair[0]))
+def test_lingua_is_skipped_only_where_it_could_not_change_the_answer(lang, pick, top):
+    """The second stage asks lingua only when its confidences could change the outcome: the same language, score
+    and label as when lingua is always asked, on real sentences with any first-stage top list."""
+    from filters.langid import SecondStage
+
+    sentences = load_texts(lang)["sentences"]
+    text = sentences[pick % len(sentences)]
+    total = sum(p for _, p in top)
+    top = sorted(((label, p / max(1.0, total)) for label, p in top), key=lambda pair: -pair[1])
+    second, eu = SecondStage.load(), frozenset(EU_LANGUAGES)
+
+    def resolved():
+        lang, score, label = second.resolve(text, top, eu)
+        return lang, min(score, 1.0), label
+
+    answer = resolved()
+    with pytest.MonkeyPatch.context() as always:
+        always.setattr(SecondStage, "beyond_second_model", lambda *_: False)
+        again = resolved()  # (lingua's sums vary in their last bits from one call to the next)
+        assert (answer[0], answer[2]) == (again[0], again[2]) and answer[1] == pytest.approx(again[1], abs=1e-9)
+
+
+def test_an_english_passage_far_ahead_of_irish_is_not_sent_to_lingua(monkeypatch):
+    import filters.langid as langid
+
+    asked = []
+    monkeypatch.setattr(langid, "second_model_confidences", lambda *a: asked.append(a) or {})
+    second, eu = langid.SecondStage.load(), frozenset(EU_LANGUAGES)
+    english = "The council said on Tuesday that the new bridge is expected to open in the spring of next year."
+    assert second.resolve(english, [("en", 0.92), ("ga", 0.01)], eu)[:2] == ("en", 0.92 + second.evidence(
+        "en", set(english.lower()), langid._WORD.findall(english.lower())))
+    assert asked == []
+    irish = "Tá an chomhairle ag súil go n-osclófar an droichead nua san earrach."
+    assert second.resolve(irish, [("en", 0.5), ("ga", 0.3)], eu)[0] == "ga" and len(asked) == 1
+
+
+_SCORES = st.floats(-1.0, 3.0, allow_nan=False)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(scored=st.dictionaries(st.sampled_from(["en", "ga", "pt", "es", "mt", "hr", "sl"]), _SCORES, min_size=1),
+       rivals=st.dictionaries(st.sampled_from(["no", "sr", "gd", "ca"]), st.floats(0.0, 3.0)),
+       weights=st.dictionaries(st.sampled_from(["en", "ga", "pt", "es", "hr", "sl", "no", "sr", "gd", "ca"]),
+                               st.floats(0.0, 1.0), min_size=1))
+@example(scored={"en": 1.5, "ga": 0.55}, rivals={}, weights={"ga": 1.0, "en": 0.0})  # lingua: "Irish", for sure
+@example(scored={"en": 1.5}, rivals={"no": 2.2}, weights={"no": 1.0, "en": 0.0})
+def test_what_lingua_could_add_never_changes_a_settled_answer(scored, rivals, weights):
+    """Wherever ``beyond_second_model`` lets the second stage skip lingua, no confidences lingua could give (any
+    distribution over the languages in play, Maltese unknown to it) change the language, the label or the score
+    leaving the stage (capped at 1.0)."""
+    from filters.langid import SecondStage
+
+    second = SecondStage.load()
+    leader = max(sorted(scored), key=scored.get)
+    if not second.beyond_second_model(scored, leader, rivals):
+        return
+    total = sum(weights.values())
+    confidences = {lang: w / total for lang, w in weights.items()} if total > 0 else {}
+    before = second.decide(dict(scored), dict(rivals))
+    after_scored, after_rivals = dict(scored), dict(rivals)
+    second.add_second_model(confidences, after_scored, after_rivals, set(scored), {"sr": "hr"})
+    after = second.decide(after_scored, after_rivals)
+    assert (before[0], min(before[1], 1.0), before[2]) == (after[0], min(after[1], 1.0), after[2])
