@@ -12,7 +12,7 @@ spellings appear (ħ/għ/il- Maltese, ř/ů/ě Czech, ľ/ĺ/ŕ Slovak, ...). Eac
 probability plus a bonus for letters and function words only it uses, minus a penalty where accented text
 lacks letters the language nearly always uses (Czech without ř/ů/ě). When the result is unsure or a
 close call between look-alikes, lingua (a second model shipped in its wheel, restricted to the languages
-still in play so it stays cheap) adds its confidence. A non-EU label (sr, no, gl, ru, ...) wins, and the
+still in play so it stays cheap) adds its confidence, where that could change the answer. A non-EU label (sr, no, gl, ru, ...) wins, and the
 document is rejected, unless an EU member's evidence outweighs it.
 """
 
@@ -196,7 +196,7 @@ class SecondStage:
         close = {lang for lang, score in scored.items() if score >= 0.1}
         in_tie = any(leader in group and len(close & group) >= 2 for group in self.model_groups)
         # an unsure first stage, or a close call between look-alikes: lingua, restricted to the languages
-        # still in play, gets a say (bounded cost: it only ever compares a handful of languages)
+        # still in play, gets a say, unless nothing it could say would change the answer
         if ((in_tie or scored[leader] < self.second_model_below or label not in languages)
                 and not self.beyond_second_model(scored, leader, rivals)):
             in_play = set(candidates) | set(rivals)
