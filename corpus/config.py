@@ -216,9 +216,11 @@ class PiiConfig(_Section):
                                                                    "the erasure index (never written to outputs)")
     fingerprint_key_file: str | None = Field(None, description="or a file holding it; neither set: no "
                                                                "fingerprints")
-    # synthetic documents with known personal data in every language, scrubbed before each run; a value
-    # left unreplaced (recall under canary_min_recall for a type and language) stops the run (pii/canary.py)
-    canary: bool = Field(True, description="scrub known fake personal data in all 24 languages before each run")
+    # synthetic documents with known personal data in every language kept, scrubbed on every executor before
+    # each run; a value left unreplaced (recall under canary_min_recall for a type and language) stops the run
+    # (pii/canary.py)
+    canary: bool = Field(True, description="scrub known fake personal data in every language kept "
+                                           "(langid.languages) on every executor before each run")
     canary_min_recall: float = Field(1.0, ge=0, le=1, description="the run stops if any type and language of the "
                                                                   "canary falls below this recall")
 

@@ -20,10 +20,9 @@ import threading
 import time
 import uuid
 from collections import Counter
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
-from functools import lru_cache, partial
+from functools import partial
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -33,7 +32,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import from_arrow_schema
 
 from corpus import __version__
-from corpus.config import ControllerConfig, PipelineConfig, ShardConfig
+from corpus.config import EU_LANGUAGES, ControllerConfig, PipelineConfig, ShardConfig
 from corpus.document import KEPT
 from corpus.inputs import RemoteOptions, input_size, is_remote
 from corpus.card import document_release
@@ -56,9 +55,9 @@ from corpus.secrets import redacted_config_json
 from pii.fingerprints import key_id, load_key
 from pipelines.worker import (
     ERASURES_FILE,
-    KEY_REPORT_SCHEMA,
+    EXECUTOR_REPORT_SCHEMA,
     STAGED_SCHEMA,
-    key_report_partition,
+    executor_report_partition,
     stage_partition,
 )
 
@@ -285,11 +284,15 @@ def _stage_pending(spark: SparkSession, config_json: str, store: Store, staging:
          .mapInArrow(partial(stage_partition, config_json, store, staging, work, key_identity),
                      from_arrow_schema(STAGED_SCHEMA))
          .collect())
-    except Exception as error:  # an executor that joined after the check and lacks the key
+    except Exception as error:  # an executor that joined after the check: without the key, or failing the canary
         if "ExecutorKeyMismatch" in str(error):
             detail = str(error).split("ExecutorKeyMismatch: ", 1)[1].splitlines()[0]
             raise KeyNotOnExecutors(f"{detail}: every executor needs the driver's fingerprint key "
                                     "(see README, Personal data); what was staged is kept for the next run") from None
+        if "ExecutorCanaryFailed" in str(error):
+            detail = str(error).split("ExecutorCanaryFailed: ", 1)[1].splitlines()[0]
+            raise CanaryFailed(f"PII canary failed: {detail}; nothing it scrubbed was staged, what other executors "
+                               "staged is kept for the next run") from None
         raise
     finally:
         stop.set()
@@ -344,15 +347,11 @@ def _run_locked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, spa
         _finalize(root, set_id, config.controller, log)
         return _run_locked(inputs, root, config, spark, log, options)  # then whatever is still new
 
-    # promises checked before anything is staged: a refused run leaves nothing behind to resume. The canary
-    # (Python, ~2 s) runs while the Spark session starts (a JVM, ~5-10 s); staging waits for its verdict.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pii-canary") as canary_check:  # joined on exit
-        canary_verdict = canary_check.submit(_pii_canary, config, log)
-        return _run_checked(inputs, root, config, spark, log, options, plan, staging, canary_verdict)
+    return _run_checked(inputs, root, config, spark, log, options, plan, staging)
 
 
 def _run_checked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, spark: SparkSession | None, log,
-                 options: RunOptions, plan: SetPlan, staging: str, canary_verdict: Future) -> RunResult:
+                 options: RunOptions, plan: SetPlan, staging: str) -> RunResult:
     store = root.store
     set_id, set_inputs, already_published = plan.set_id, plan.inputs, plan.already_published
     key_identity = key_id(load_key(config.pii))
@@ -378,8 +377,8 @@ def _run_checked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, sp
     config_json = config.model_dump_json()
     try:
         raise_if_interrupted()
-        canary = canary_verdict.result()  # raises CanaryFailed: nothing staged
-        _check_executor_keys(spark, config_json, key_identity, log)  # before anything is staged
+        # promises checked before anything is staged, a refused run leaves nothing behind to resume
+        canary = _check_executors(spark, config, config_json, key_identity, log)
     except BaseException:
         if own_session:
             spark.stop()
@@ -618,32 +617,6 @@ def _refuse_if_everything_dropped(summaries: list[dict], stage_stats: dict[str, 
         "the configuration, or pass --allow-empty-set if this is intended")
 
 
-@lru_cache(maxsize=4)
-def _canary_result(pii_json: str) -> dict:
-    from corpus.config import PiiConfig
-    from pii.canary import run_canary
-    from pii.scrub import PiiScrubber
-
-    config = PiiConfig.model_validate_json(pii_json)
-    return run_canary(PiiScrubber(config), config.canary_min_recall)
-
-
-def _pii_canary(config: PipelineConfig, log) -> dict | None:
-    """Scrub the canary documents with this run's PII configuration; stop before any work if one fails."""
-    if not config.pii.canary:
-        log("PII canary disabled (pii.canary = false)")
-        return None
-    result = _canary_result(config.pii.model_dump_json())
-    if not result["passed"]:
-        raise CanaryFailed(f"PII canary failed: values left unreplaced for {', '.join(result['failures'])} "
-                           f"(recall below {result['min_recall']}); nothing was processed")
-    kept = result.get("kept_by_policy") or []
-    log(f"PII canary passed: {result['documents']} synthetic documents in every language, every planted value "
-        + (f"replaced except {', '.join(kept)}, which pii.actions keeps in the published text" if kept
-           else "replaced"))
-    return result
-
-
 def _values_dropped(stage_stats: dict[str, StageStats]) -> dict[str, dict[str, int]]:
     """Personal values that left with pages dropped for their density: language -> type -> values."""
     out: dict[str, dict[str, int]] = {}
@@ -692,14 +665,19 @@ def _warn_on_key_change(root: CorpusRoot, key_identity: str | None, log) -> None
                 "cannot search)")
 
 
-def _check_executor_keys(spark: SparkSession, config_json: str, key_identity: str | None, log) -> None:
+def _check_executors(spark: SparkSession, config: PipelineConfig, config_json: str, key_identity: str | None,
+                     log) -> dict | None:
     """Every executor must see the driver's fingerprint key (or, like the driver, none): a key on the driver
-    only would publish a set whose erasure index is silently empty. Probes a few tasks per core; each
-    staging task checks again (an executor that joins later)."""
+    only would publish a set whose erasure index is silently empty. And every executor's scrubber must pass the
+    PII canary, run where the documents are scrubbed, with the libraries and models installed there. Probes a
+    few tasks per core; each staging task checks both again (an executor that joins later). Returns the
+    canary's verdict (None when ``pii.canary`` is off)."""
     slices = max(2, spark.sparkContext.defaultParallelism * 2)
-    reports = {(r["host"], r["key"]) for r in spark.range(0, slices, 1, slices)
-               .mapInArrow(partial(key_report_partition, config_json), from_arrow_schema(KEY_REPORT_SCHEMA)).collect()}
-    wrong = sorted((host, k) for host, k in reports if k != key_identity)
+    reports = {(r["host"], r["key"], r["canary"]) for r in spark.range(0, slices, 1, slices)
+               .mapInArrow(partial(executor_report_partition, config_json), from_arrow_schema(EXECUTOR_REPORT_SCHEMA))
+               .collect()}
+    hosts = len({host for host, _, _ in reports})
+    wrong = sorted({(host, k) for host, k, _ in reports if k != key_identity})
     if wrong:
         def name(k):
             return "no fingerprint key" if k is None else f"key {k}"
@@ -708,7 +686,30 @@ def _check_executor_keys(spark: SparkSession, config_json: str, key_identity: st
             + ", ".join(f"{host} have {name(k)}" for host, k in wrong)
             + ": give every executor the same key (a key file they can all read, pii.fingerprint_key_file, or "
               "spark.executorEnv.<its variable>); nothing was processed")
-    log(f"fingerprint key checked on {len({h for h, _ in reports})} executor host(s)")
+    log(f"fingerprint key checked on {hosts} executor host(s)")
+    if not config.pii.canary:
+        log("PII canary disabled (pii.canary = false)")
+        return None
+    verdicts = [(host, json.loads(verdict)) for host, _, verdict in sorted(reports, key=lambda r: r[0])]
+    failed = [(host, v) for host, v in verdicts if not v["passed"]]
+    if failed:
+        host, result = failed[0]
+        raise CanaryFailed(f"PII canary failed on {host}: values left unreplaced for {', '.join(result['failures'])} "
+                           f"(recall below {result['min_recall']}); nothing was processed")
+    # the same documents and scrubber everywhere: hosts differ only if their libraries do; the lowest recall counts
+    result = min((v for _, v in verdicts),
+                 key=lambda v: sum(r for per in v["recall"].values() for r in per.values()))
+    kept = result.get("kept_by_policy") or []
+    log(f"PII canary passed on {hosts} executor host(s): {result['documents']} synthetic documents in "
+        f"{_canary_languages(result)}, every planted value "
+        + (f"replaced except {', '.join(kept)}, which pii.actions keeps in the published text" if kept
+           else "replaced"))
+    return result
+
+
+def _canary_languages(result: dict) -> str:
+    languages = {lang for per in result["recall"].values() for lang in per}
+    return "every EU language" if languages >= set(EU_LANGUAGES) else f"{len(languages)} language(s)"
 
 
 def compact_dedup_index(spark: SparkSession, index: PublishedIndex, log) -> int:

@@ -13,10 +13,11 @@ import signal
 import threading
 import time
 from datetime import datetime, timezone
+from functools import lru_cache
 
 import pyarrow as pa
 
-from corpus.config import PipelineConfig
+from corpus.config import PiiConfig, PipelineConfig
 from corpus.document import Document, Outcome
 from corpus.extract import build_extractor
 from corpus.ingest import WarcIngest
@@ -43,6 +44,11 @@ class ExecutorKeyMismatch(RuntimeError):
     host and the two key identities, never the key."""
 
 
+class ExecutorCanaryFailed(RuntimeError):
+    """This executor's scrubber left planted canary values in the text. Its message names the host and the
+    types and languages that failed, never a value."""
+
+
 def _ignore_interrupts() -> None:
     """In a Python worker: Ctrl-C in a terminal reaches the whole process group; the driver cancels the jobs
     and stops cleanly, so workers ignore it instead of each printing a traceback. (Not at import: the driver
@@ -51,20 +57,24 @@ def _ignore_interrupts() -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def executor_key_report(config_json: str) -> tuple[str, str | None]:
-    """(host, identity of the fingerprint key this Python worker sees): the driver checks every executor."""
+def executor_report(config_json: str) -> dict:
+    """What the driver checks on every executor before anything is staged: the host, the identity of the
+    fingerprint key this Python worker sees, and the verdict of the PII canary run by this worker's own
+    scrubber (JSON; None when ``pii.canary`` is off)."""
     import socket
 
     _ignore_interrupts()  # the first task each worker runs
-    return socket.gethostname(), key_id(load_key(PipelineConfig.model_validate_json(config_json).pii))
+    config = PipelineConfig.model_validate_json(config_json)
+    verdict = canary_verdict(config)
+    return {"host": socket.gethostname(), "key": key_id(load_key(config.pii)),
+            "canary": None if verdict is None else json.dumps(verdict, sort_keys=True)}
 
 
-def key_report_partition(config_json: str, batches):
-    """mapInArrow body: this worker's (host, key identity), once per partition."""
+def executor_report_partition(config_json: str, batches):
+    """mapInArrow body: this worker's ``executor_report``, once per partition."""
     for _ in batches:
         pass
-    host, key = executor_key_report(config_json)
-    yield pa.RecordBatch.from_pylist([{"host": host, "key": key}], schema=KEY_REPORT_SCHEMA)
+    yield pa.RecordBatch.from_pylist([executor_report(config_json)], schema=EXECUTOR_REPORT_SCHEMA)
 
 
 def stage_partition(config_json: str, store: Store, staging_dir: str, inputs: list[tuple[int, str]],
@@ -80,7 +90,7 @@ def stage_partition(config_json: str, store: Store, staging_dir: str, inputs: li
             yield pa.RecordBatch.from_pylist([{"records": records}], schema=STAGED_SCHEMA)
 
 
-KEY_REPORT_SCHEMA = pa.schema([("host", pa.string()), ("key", pa.string())])
+EXECUTOR_REPORT_SCHEMA = pa.schema([("host", pa.string()), ("key", pa.string()), ("canary", pa.string())])
 STAGED_SCHEMA = pa.schema([("records", pa.int64())])
 
 
@@ -94,6 +104,39 @@ def check_executor_key(config: PipelineConfig, expected: str | None) -> None:
             f"the driver {'none' if expected is None else 'key ' + expected}")
 
 
+@lru_cache(maxsize=8)
+def pii_scrubber(pii_json: str, languages: tuple[str, ...]) -> PiiScrubber:
+    """This worker's scrubber for a PII configuration: the stages and the canary share it, and its models."""
+    return PiiScrubber(PiiConfig.model_validate_json(pii_json), languages)
+
+
+@lru_cache(maxsize=8)
+def _canary_verdict(pii_json: str, languages: tuple[str, ...]) -> dict:
+    from pii.canary import run_canary
+
+    scrubber = pii_scrubber(pii_json, languages)
+    return run_canary(scrubber, scrubber.config.canary_min_recall)
+
+
+def canary_verdict(config: PipelineConfig) -> dict | None:
+    """The PII canary (pii/canary.py) scrubbed by the same scrubber this worker's documents go through, once per
+    worker and configuration; None when ``pii.canary`` is off."""
+    if not config.pii.canary:
+        return None
+    return _canary_verdict(config.pii.model_dump_json(), tuple(config.langid.languages))
+
+
+def check_executor_canary(config: PipelineConfig) -> None:
+    """A worker whose scrubber fails the canary scrubs nothing (an executor that joined after the driver's check,
+    with another library or model installed)."""
+    import socket
+
+    verdict = canary_verdict(config)
+    if verdict is not None and not verdict["passed"]:
+        raise ExecutorCanaryFailed(f"executor on {socket.gethostname()} left values unreplaced for "
+                                   f"{', '.join(verdict['failures'])} (recall below {verdict['min_recall']})")
+
+
 def build_stages(config: PipelineConfig, erasures: ErasureList | None = None) -> list[Stage]:
     """The per-document stages in order (ingest is the source, not a stage). With erasures on record,
     erased URLs and domains are dropped first, erased values and copies of erased documents last (the
@@ -105,7 +148,7 @@ def build_stages(config: PipelineConfig, erasures: ErasureList | None = None) ->
         build_extractor(config.extract),
         FastTextLangId(config.langid),
         QualityFilter(config.quality),
-        PiiScrubber(config.pii, config.langid.languages),
+        pii_scrubber(config.pii.model_dump_json(), tuple(config.langid.languages)),
         DedupSignature(config.dedup),
         *([ErasedContent(erased)] if erased else []),
     ]
@@ -186,6 +229,7 @@ def stage_input(config_json: str, store: Store, staging_dir: str, file_index: in
     _ignore_interrupts()
     config = PipelineConfig.model_validate_json(config_json)
     check_executor_key(config, key_identity)
+    check_executor_canary(config)
     try:
         return _stage_input(config, config_json, store, staging_dir, file_index, location)
     except InputUnreadable as error:

@@ -200,6 +200,17 @@ def test_a_name_found_whole_but_partly_left_in_the_text_fails(loaded):
     assert {f"PERSON/{lang}" for lang in EU_LANGUAGES} == set(result["failures"])
 
 
+def test_a_scrubber_of_fewer_languages_is_proven_in_those_languages(loaded):
+    """A run that keeps only some languages (langid.languages) scrubs no other: the canary plants its values in
+    those languages, and the scrubber must replace every one of them."""
+    scrubber = scrubber_like(loaded)
+    scrubber.languages = ("de", "ga", "el")
+    result = run_canary(scrubber)
+    assert result["passed"] and result["documents"] == 2 * 3
+    assert all(set(per) == {"de", "ga", "el"} for per in result["recall"].values())
+    assert {lang for lang, _, _ in canary_documents(languages=("el", "de"))} == {"de", "el"}
+
+
 def test_a_scrubber_missing_a_type_fails_the_canary(loaded):
     result = run_canary(scrubber_like(loaded, entities=("EMAIL_ADDRESS", "IBAN_CODE", "CREDIT_CARD", "IP_ADDRESS")))
     assert not result["passed"]

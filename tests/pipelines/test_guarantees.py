@@ -283,3 +283,40 @@ def test_an_executor_with_another_key_stops_staging_with_a_clear_error(sample_cr
     message = str(refused.value)
     assert message.startswith("executor on ") and "the driver key k-expected-0000" in message
     assert "every executor needs the driver's fingerprint key" in message
+
+
+def test_an_executor_whose_scrubber_fails_the_canary_stages_nothing(sample_crawl, spark, tmp_path):
+    """An executor that joins after the check with a scrubber that misses a type (here: a configuration that
+    finds only e-mail addresses) refuses in its staging task, before reading its input: the run stops as a
+    failed canary that names the executor and the failing types, and no document of the input is staged."""
+    from corpus.staging import is_done
+    from corpus.storage import Store
+    from pipelines.job import CanaryFailed, _stage_pending
+
+    config = PipelineConfig.load(pii={"entities": ["EMAIL_ADDRESS"]})
+    location = sorted(sample_crawl.files)[0]
+    store, staging = Store(str(tmp_path)), str(tmp_path / "staging")
+    with pytest.raises(CanaryFailed) as refused:
+        _stage_pending(spark, config.model_dump_json(), store, staging, [location], [location], _quiet, None)
+    message = str(refused.value)
+    assert message.startswith("PII canary failed: executor on ") and "PHONE/de" in message
+    assert "EMAIL/" not in message  # found and replaced: only what failed is named
+    assert not is_done(store, staging, location)
+    assert not list(tmp_path.rglob("*.parquet"))
+
+
+def test_the_canary_verdict_comes_from_the_executors_and_each_run_reports_it(sample_crawl, spark, tmp_path):
+    """The driver asks every executor: its verdict (per type and language) is what stats.json records, and a
+    canary switched off is recorded as such, not as a pass."""
+    from pipelines.job import _check_executors
+
+    config = PipelineConfig.load()
+    logged = []
+    verdict = _check_executors(spark, config, config.model_dump_json(), None, logged.append)
+    assert verdict["passed"] and verdict["documents"] == 2 * len(config.langid.languages)
+    assert set(verdict["recall"]["PERSON"]) == set(config.langid.languages)
+    assert any(m.startswith("PII canary passed on 1 executor host(s): 48 synthetic documents in every EU language")
+               for m in logged)
+    off = PipelineConfig.load(pii={"canary": False})
+    assert _check_executors(spark, off, off.model_dump_json(), None, logged.append) is None
+    assert logged[-1] == "PII canary disabled (pii.canary = false)"
