@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/end_to_end.py                       # x1 and x4, 1 and 2 cores, both pipelines
     .venv/bin/python benchmarks/end_to_end.py --scales 1 4 16 --cores 1 2
     .venv/bin/python benchmarks/end_to_end.py --stages              # + per-stage ms/doc, one core, no Spark
+    .venv/bin/python benchmarks/end_to_end.py --heldout             # + held-out quality figures (heldout.py)
     .venv/bin/python benchmarks/end_to_end.py --input 'crawl/*.warc.gz' --cores 2   # your own WARCs
 
 Input: the 712 real pages of ``../shared/eval/webpages`` packed as Common Crawl-like WARCs by
@@ -167,6 +168,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1, help="run each pipeline this many times, interleaved, and "
                         "report its median run (the machine's speed drifts within minutes)")
     parser.add_argument("--work", help="work directory (default: a temp dir; WARCs are reused when it is given)")
+    parser.add_argument("--heldout", action="store_true", help="also the held-out quality figures beside the speed "
+                        "(benchmarks/heldout.py: language ID, extraction, quality, PII against the reference)")
     args = parser.parse_args()
 
     work = Path(args.work or tempfile.mkdtemp(prefix="bench-e2e-"))
@@ -217,6 +220,9 @@ def main() -> None:
     print()
     print(table(rows))
     print(f"\n(work directory: {work})")
+    if args.heldout:  # the speed must not have been bought with quality: same checkout, same configuration
+        eval_dir = Path(args.webpages).parent
+        subprocess.run([PYTHON, str(HERE / "heldout.py"), "--eval", str(eval_dir)], check=False)
 
 
 if __name__ == "__main__":
