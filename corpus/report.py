@@ -129,8 +129,11 @@ def _canary_section(canary: dict | None) -> str:
         '<p style="border: 2px solid #b5542d; background: #fdf0e8; padding: 0.6rem 0.8rem; font-weight: bold;">'
         f"Kept by policy (pii.actions): {html.escape(', '.join(kept))} — values of these types are published "
         "unmasked in the text of kept documents.</p>") if kept else ""
+    hosts = canary.get("executor_hosts")  # stats of runs before the canary ran on the executors have none
+    where = f" on every executor ({hosts} host(s))" if hosts else ""
     return (f"<p>Before processing, {canary['documents']} synthetic documents with fake but valid personal data "
-            f"in every language were scrubbed with this run's configuration: {html.escape(verdict)} "
+            f"in every language the run keeps were scrubbed{where} with this run's configuration: "
+            f"{html.escape(verdict)} "
             f"(minimum recall {canary['min_recall']}).</p>" + disclosure + _table(["type"] + langs, rows))
 
 

@@ -699,6 +699,7 @@ def _check_executors(spark: SparkSession, config: PipelineConfig, config_json: s
     # the same documents and scrubber everywhere: hosts differ only if their libraries do; the lowest recall counts
     result = min((v for _, v in verdicts),
                  key=lambda v: sum(r for per in v["recall"].values() for r in per.values()))
+    result = {**result, "executor_hosts": hosts}
     kept = result.get("kept_by_policy") or []
     log(f"PII canary passed on {hosts} executor host(s): {result['documents']} synthetic documents in "
         f"{_canary_languages(result)}, every planted value "

@@ -236,4 +236,4 @@ def test_canary_ran_before_the_run_and_is_in_the_report(sample_run):
     canary = sample_run.stats["pii_canary"]
     assert canary["passed"] and set(canary["recall"]) >= {"EMAIL", "PHONE", "IBAN", "CREDIT_CARD", "IP_ADDRESS"}
     page = (Path(sample_run.set_dir) / "report.html").read_text()
-    assert "Personal-data canary" in page and "passed" in page
+    assert "Personal-data canary" in page and "passed" in page and "on every executor (1 host(s))" in page

@@ -314,6 +314,7 @@ def test_the_canary_verdict_comes_from_the_executors_and_each_run_reports_it(sam
     logged = []
     verdict = _check_executors(spark, config, config.model_dump_json(), None, logged.append)
     assert verdict["passed"] and verdict["documents"] == 2 * len(config.langid.languages)
+    assert verdict["executor_hosts"] == 1
     assert set(verdict["recall"]["PERSON"]) == set(config.langid.languages)
     assert any(m.startswith("PII canary passed on 1 executor host(s): 48 synthetic documents in every EU language")
                for m in logged)
