@@ -71,7 +71,8 @@ def extraction(code: Path, webpages: str) -> dict:
     extract = _module(code, "extract")
     sums, _ = extract.evaluate(ExtractConfig(), extract.load_pages(webpages))
     t, rd, sh = sums["trafilatura"]["all"], sums["readability"]["all"], sums["scrapinghub"]["all"]
-    return {"extract.snippets_found": t["with_found"] / t["with"], "extract.boilerplate_leaked": t["without_found"] / t["without"],
+    return {"extract.snippets_found": t["with_found"] / t["with"],
+            "extract.boilerplate_leaked": t["without_found"] / t["without"],
             "extract.readability_f1": rd["f1"] / rd["pages"], "extract.scrapinghub_f1": sh["f1"] / sh["pages"],
             "extract.empty_pages": sum(sums[s]["all"]["empty"] for s in sums)}
 
@@ -120,15 +121,14 @@ def personal_data(code: Path, pii_data: str) -> dict:
 def measure(code: Path, eval_dir: Path) -> dict:
     langid_files = sorted(str(p) for p in (eval_dir / "langid").glob("*.jsonl"))  # as the README runs lid.py
     webpages = str(eval_dir / "webpages")
-    figures, seconds = {}, {}
+    figures = {}
     for name, run in (("language ID", lambda: language_id(code, langid_files)),
                       ("extraction", lambda: extraction(code, webpages)),
                       ("quality", lambda: quality(code, langid_files, webpages)),
                       ("personal data", lambda: personal_data(code, str(eval_dir / "pii")))):
         start = time.perf_counter()
         figures.update(run())
-        seconds[name] = round(time.perf_counter() - start, 1)
-        print(f"{name}: {seconds[name]} s", file=sys.stderr, flush=True)
+        print(f"{name}: {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
     return {k: round(v, 4) for k, v in figures.items()}
 
 
