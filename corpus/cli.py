@@ -240,7 +240,7 @@ def cmd_forget(args: argparse.Namespace) -> int:
     from corpus.lock import RootLock, RootLocked
     from pii.fingerprints import load_key
     from pipelines.forget import ForgetJob
-    from pipelines.spark import JavaNotFound, build_session
+    from pipelines.spark import JavaNotFound, build_session, stop_session
 
     try:
         config = PipelineConfig.load(args.config, spark={"master": args.master})
@@ -288,7 +288,7 @@ def cmd_forget(args: argparse.Namespace) -> int:
         if lock is not None:
             lock.release()
         if own_session:
-            spark.stop()
+            stop_session(spark)
     if len(result["requests"]) == 1:  # one request: its fields at the top, as before
         result.update(result.pop("requests")[0])
     print(json.dumps(result, indent=1))  # doc ids, digests and set ids only: never the value

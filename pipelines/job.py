@@ -49,7 +49,7 @@ from corpus.storage import Store
 from corpus.stages import StageStats
 from dedup.index import INDEX_DIR, INDEX_SCHEMA, PublishedIndex
 from pipelines.dedup import deduplicate, index_rows
-from pipelines.spark import build_session, raise_if_interrupted
+from pipelines.spark import build_session, raise_if_interrupted, stop_session
 from corpus.erasure import ErasureList
 from corpus.secrets import redacted_config_json
 from pii.fingerprints import key_id, load_key
@@ -381,7 +381,7 @@ def _run_checked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, sp
         canary = _check_executors(spark, config, config_json, key_identity, log)
     except BaseException:
         if own_session:
-            spark.stop()
+            stop_session(spark)
         raise
     if sc.uiWebUrl:
         log(f"Spark UI: {sc.uiWebUrl}")
@@ -541,7 +541,7 @@ def _run_checked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, sp
         if store.is_local and store.exists(out_dir):
             store.remove_tree(out_dir)
         if own_session:
-            spark.stop()
+            stop_session(spark)
 
 
 def aggregate_partition(mixed_share: float, batches):
