@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import io
 import sys
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 
 import pyarrow as pa
@@ -94,6 +96,24 @@ def read_done(store: Store, staging_dir: str, location: str) -> dict:
     return store.read_json(store.join(input_dir(store, staging_dir, location), DONE_MARKER))
 
 
+def read_columns(store: Store, paths: list[str], columns: list[str], threads: int = 8) -> pa.Table:
+    """Some columns of staged Parquet files, as one table in the order of ``paths``: Parquet reads only the
+    columns asked for (the dedup plan's keys, never the texts), a few files at a time (an object store's
+    latency is paid in parallel)."""
+    def read(path: str) -> pa.Table:
+        with store.open_read(path) as file:
+            return pq.read_table(file, columns=columns)
+
+    with ThreadPoolExecutor(max(1, min(threads, len(paths)))) as pool:
+        tables = list(pool.map(read, paths))
+    return pa.concat_tables(tables) if tables else DOC_SCHEMA.empty_table().select(columns)
+
+
+#: the columns of DOC_SCHEMA that hold lists: a staged input's summary counts their values, which sizes the
+#: dedup plan of a set without reading its rows
+LIST_COLUMNS = tuple(f.name for f in DOC_SCHEMA if pa.types.is_list(f.type))
+
+
 def table_bytes(table: pa.Table) -> bytes:
     buffer = io.BytesIO()
     pq.write_table(table, buffer, compression="zstd")
@@ -141,6 +161,7 @@ class InputStaging:
     def __init__(self, store: Store, staging_dir: str, location: str, batch_rows: int = STAGING_BATCH_ROWS):
         self.store, self.target, self.batch_rows = store, input_dir(store, staging_dir, location), batch_rows
         self._files = ExitStack()
+        self.list_values: Counter = Counter()  # per list column, the values of the documents staged
 
     def __enter__(self) -> "InputStaging":
         with ExitStack() as opening:
@@ -169,6 +190,9 @@ class InputStaging:
 
     def add_doc(self, row: dict) -> None:
         self.docs.add(row)
+        for column in LIST_COLUMNS:
+            values = row.get(column)  # a list or an array
+            self.list_values[column] += 0 if values is None else len(values)
 
     def add_outcome(self, row: dict) -> None:
         self.outcomes.add(row)

@@ -1,7 +1,8 @@
 """Global deduplication with Spark operations: exact (normalised-text hash), then MinHash LSH + connected
 components (large-star / small-star, Kiveris et al. 2014), then the published index of earlier nights. A set
 whose plan fits in ``DedupConfig.driver_plan_max_mib`` is planned on the driver instead (``dedup/plan.py``: the
-same decisions, one collect of ids and keys instead of ~20 small Spark jobs); texts are never collected.
+same decisions from the ids and keys alone, instead of ~20 small Spark jobs; a set of staged files has its ids and
+keys read from them by the driver, sized by the counts its inputs' summaries hold); texts are never collected.
 
 Nodes are the first 64 bits of ``doc_id`` (itself a hash); documents sharing an LSH band key are linked to the
 smallest node of the bucket, and the link is kept when the two texts' Jaccard similarity reaches
@@ -16,13 +17,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import pyarrow as pa
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from corpus.config import DedupConfig
 from corpus.document import DROPPED
-from dedup.index import EXACT_BAND
+from corpus.staging import read_columns
+from corpus.storage import Store
+from dedup.index import EXACT_BAND, exact_key
 from dedup.plan import VERIFY_COLUMNS, components, plan_duplicates
 
 
@@ -46,7 +50,7 @@ def _survivor_order(config: DedupConfig) -> list:
     return order
 
 
-def exact_key(text_hash):
+def exact_key_column(text_hash):
     """dedup.index.exact_key as a Spark column: the first 16 hex digits as a signed 64-bit integer."""
     return F.conv(F.substring(text_hash, 1, 16), 16, -10).cast("long")
 
@@ -54,7 +58,7 @@ def exact_key(text_hash):
 def index_rows(docs: DataFrame) -> DataFrame:
     """(band, key, doc_id) for every LSH band key and the exact-text key of ``docs`` (dedup.index.INDEX_SCHEMA)."""
     bands = docs.select(F.posexplode("band_hashes").alias("band", "key"), "doc_id")
-    exact = docs.select(F.lit(EXACT_BAND).alias("band"), exact_key(F.col("text_hash")).alias("key"), "doc_id")
+    exact = docs.select(F.lit(EXACT_BAND).alias("band"), exact_key_column(F.col("text_hash")).alias("key"), "doc_id")
     return bands.unionByName(exact).select(F.col("band").cast("short"), "key", "doc_id")
 
 
@@ -138,8 +142,6 @@ def connected_components(edges: DataFrame, max_iterations: int = 100,
 
 def _components_on_driver(edges: DataFrame) -> DataFrame:
     """The same (node, component) rows, computed with numpy (dedup.plan.components)."""
-    import pyarrow as pa
-
     table = edges.toArrow()
     nodes, component = components(table.column("src").to_numpy(), table.column("dst").to_numpy())
     return edges.sparkSession.createDataFrame(pa.table({"node": nodes, "component": component}))
@@ -154,54 +156,88 @@ _ROW = ["doc_id", "file_index", "offset"]
 _PLAN_ROW_BYTES = 600
 
 
-def _plan_mib(docs: DataFrame, config: DedupConfig, verify: str | None) -> float:
-    """The plan's estimated size on the driver (one Spark job over ``docs``, which fills its cache)."""
+@dataclass(frozen=True)
+class StagedDocuments:
+    """Where a set's documents are staged (Parquet files) and how many there are: rows, and values per list
+    column (corpus/staging.py counts them as it stages). With these the driver sizes the dedup plan and reads
+    its narrow columns straight from the files, without a Spark job."""
+
+    store: Store
+    paths: list[str]
+    rows: int
+    list_values: dict[str, int] | None  # None when an input's summary lacks them (staged by an earlier release)
+
+    def read(self, columns: list[str]) -> pa.Table:
+        return read_columns(self.store, self.paths, columns)
+
+
+def plan_mib(rows: int, values: int, config: DedupConfig) -> float:
+    """The dedup plan's estimated size on the driver: ``rows`` documents, ``values`` hashes to verify links with."""
+    return (rows * (_PLAN_ROW_BYTES + 8 * config.num_bands) + 8 * values) / 2**20
+
+
+def _measured_plan_mib(docs: DataFrame, config: DedupConfig, verify: str | None) -> float:
+    """``plan_mib`` of ``docs`` counted by Spark (one job over ``docs``, which fills its cache)."""
     sizes = [F.count(F.lit(1)).alias("rows")]
     if verify:
         sizes.append(F.sum(F.size(verify)).alias("values"))
     measured = docs.agg(*sizes).first()
-    values = (measured["values"] or 0) if verify else 0
-    return (measured["rows"] * (_PLAN_ROW_BYTES + 8 * config.num_bands) + 8 * values) / 2**20
+    return plan_mib(measured["rows"], (measured["values"] or 0) if verify else 0, config)
 
 
-def _published_hits(docs: DataFrame, published: DataFrame) -> dict[str, str]:
-    """doc_id -> the smallest published doc_id sharing one of its keys, for the documents that share one."""
-    keys = index_rows(docs.select("doc_id", "band_hashes", "text_hash"))
-    hits = (keys.join(published.select("band", "key", F.col("doc_id").alias("_published")), ["band", "key"])
+def _published_hits(keys: DataFrame, published: DataFrame) -> dict[str, str]:
+    """doc_id -> the smallest published doc_id sharing one of its keys, for the documents (``keys``: doc_id,
+    band_hashes, text_hash) that share one."""
+    hits = (index_rows(keys).join(published.select("band", "key", F.col("doc_id").alias("_published")),
+                                  ["band", "key"])
             .groupBy("doc_id").agg(F.min("_published").alias("_published")))
     return {r["doc_id"]: r["_published"] for r in hits.collect()}
 
 
-def _deduplicate_on_driver(docs: DataFrame, plan: DataFrame, config: DedupConfig, published: DataFrame | None,
-                           columns: list[str], verify: str | None) -> DedupResult:
-    """dedup/plan.py on the collected plan (one job), the published keys checked by Spark (a join, only when
-    earlier nights exist); survivors are the documents joined with the kept rows, broadcast."""
+def _deduplicate_on_driver(docs: DataFrame, table: pa.Table, config: DedupConfig, published: DataFrame | None,
+                           columns: list[str]) -> DedupResult:
+    """dedup/plan.py on the plan's columns (``table``), the published keys checked by Spark (a join, only when
+    earlier nights exist); survivors are the documents joined with the kept rows, broadcast: ``docs`` is read
+    once."""
     spark = docs.sparkSession
-    table = docs.select(*plan.columns, *([verify] if verify else [])).toArrow()
-    hits = _published_hits(docs, published) if published is not None else {}
+    hits = {}
+    if published is not None:
+        hits = _published_hits(spark.createDataFrame(table.select(["doc_id", "band_hashes", "text_hash"])),
+                               published)
     decided = plan_duplicates(table, config, hits)
     kept = spark.createDataFrame(decided.kept)
     survivors = docs.join(F.broadcast(kept), _ROW).select(*columns, "dup_cluster_size", "dup_cluster_id")
     return DedupResult(survivors, spark.createDataFrame(decided.dropped))
 
 
-def deduplicate(docs: DataFrame, config: DedupConfig, published: DataFrame | None = None) -> DedupResult:
-    """``published``: (band, key, doc_id) of documents already published (dedup.index), or None.
+def deduplicate(docs: DataFrame, config: DedupConfig, published: DataFrame | None = None,
+                staged: StagedDocuments | None = None) -> DedupResult:
+    """``published``: (band, key, doc_id) of documents already published (dedup.index), or None. ``staged``:
+    where ``docs`` come from, when they are staged files.
 
     The plan (who survives, who is dropped for whom) is made on a narrow projection of the documents, never
-    their texts: on the driver when it fits in ``config.driver_plan_max_mib`` (dedup/plan.py), otherwise by
-    Spark operations, cached (``DedupResult.release``), with linked pairs verified on the workers' shingle
-    hashes. Texts move once, when the survivors are joined back. Reads ``docs`` once first (to size the
-    plan): cache it."""
+    their texts: on the driver when it fits in ``config.driver_plan_max_mib`` (dedup/plan.py; read from the
+    staged files when given, and ``docs`` then read once, for the survivors), otherwise by Spark operations,
+    with ``docs`` and the plan cached (``DedupResult.release``), and linked pairs verified on the workers'
+    shingle hashes. Texts move once, when the survivors are joined back."""
     columns = [c for c in docs.columns if c not in VERIFY_COLUMNS.values()]
-    # 64 bits of the doc_id's hash: two of a billion documents share a node with probability ~3%
-    docs = docs.withColumn("node", exact_key(F.col("doc_id")))
-    plan = docs.select("node", *[c for c in _PLAN_COLUMNS if c in docs.columns])
     verify = VERIFY_COLUMNS.get(config.verify) if config.near else None
-    if _plan_mib(docs, config, verify) <= config.driver_plan_max_mib:
-        return _deduplicate_on_driver(docs, plan, config, published, columns, verify)
+    wanted = [c for c in _PLAN_COLUMNS if c in docs.columns] + ([verify] if verify else [])
+    counted = staged is not None and staged.list_values is not None
+    if counted and plan_mib(staged.rows, staged.list_values.get(verify, 0) if verify else 0,
+                            config) <= config.driver_plan_max_mib:
+        table = staged.read(wanted)
+        nodes = pa.array([exact_key(doc_id) for doc_id in table.column("doc_id").to_pylist()], pa.int64())
+        return _deduplicate_on_driver(docs, table.append_column("node", nodes), config, published, columns)
+    docs = docs.persist(StorageLevel.MEMORY_AND_DISK)  # read whole by each step of the plan, then for the survivors
+    cached = [docs]
+    # 64 bits of the doc_id's hash: two of a billion documents share a node with probability ~3%
+    docs = docs.withColumn("node", exact_key_column(F.col("doc_id")))
+    if not counted and _measured_plan_mib(docs, config, verify) <= config.driver_plan_max_mib:
+        result = _deduplicate_on_driver(docs, docs.select("node", *wanted).toArrow(), config, published, columns)
+        return DedupResult(result.survivors, result.dropped, cached)
+    plan = docs.select("node", *[c for c in _PLAN_COLUMNS if c in docs.columns])
     order = _survivor_order(config)
-    cached = []
 
     # 1. exact duplicates: one survivor per normalised-text hash
     by_hash = Window.partitionBy("text_hash").orderBy(*order)

@@ -43,12 +43,12 @@ from corpus.provenance import provenance
 from pii.names import name_methods
 from corpus.report import build_stats, write_report
 from corpus.shards import DOMAINS_FILE, SHARD_SCHEMA, ShardFile, build_manifest, domains_bytes, shard_path, write_shard
-from corpus.staging import (DOC_SCHEMA, OUTCOME_SCHEMA, STAGING_BATCH_ROWS, STAGING_FORMAT, input_dir, is_done,
-                            read_done, read_failure, table_bytes)
+from corpus.staging import (DOC_SCHEMA, LIST_COLUMNS, OUTCOME_SCHEMA, STAGING_BATCH_ROWS, STAGING_FORMAT, input_dir,
+                            is_done, read_done, read_failure, table_bytes)
 from corpus.storage import Store
 from corpus.stages import StageStats
 from dedup.index import INDEX_DIR, INDEX_SCHEMA, PublishedIndex
-from pipelines.dedup import deduplicate, index_rows
+from pipelines.dedup import StagedDocuments, deduplicate, index_rows
 from pipelines.spark import build_session, raise_if_interrupted, stop_session
 from corpus.erasure import ErasureList
 from corpus.secrets import redacted_config_json
@@ -442,9 +442,8 @@ def _run_checked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, sp
         raise_if_interrupted()
         t0 = time.time()
         staged = [input_dir(store, staging, loc) for loc in staged_inputs]
-        docs = _read_staged(spark, store, [store.join(d, "docs.parquet") for d in staged], DOC_SCHEMA,
-                            [s["documents"] for s in summaries]) \
-            .persist(StorageLevel.MEMORY_AND_DISK)  # dedup reads it first whole (to size its plan), then again
+        docs_files = [store.join(d, "docs.parquet") for d in staged]
+        docs = _read_staged(spark, store, docs_files, DOC_SCHEMA, [s["documents"] for s in summaries])
         stage_outcomes = _read_staged(spark, store, [store.join(d, "outcomes.parquet") for d in staged],
                                       OUTCOME_SCHEMA, [s["records"] - s["documents"] for s in summaries])
         published_index = PublishedIndex(root)
@@ -452,7 +451,11 @@ def _run_checked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, sp
         published = (_read_staged(spark, store, published_files, INDEX_SCHEMA) if published_files else None)
         if published_files:
             log(f"dedup: checking against the published index ({len(published_files)} file(s))")
-        dedup = deduplicate(docs, config.dedup, published)
+        counted = all("list_values" in s for s in summaries)  # inputs staged by an earlier release lack them
+        staged_docs = StagedDocuments(store, docs_files, sum(s["documents"] for s in summaries),
+                                      {column: sum(s["list_values"][column] for s in summaries)
+                                       for column in LIST_COLUMNS} if counted else None)
+        dedup = deduplicate(docs, config.dedup, published, staged_docs)
         kept = dedup.survivors.persist(StorageLevel.MEMORY_AND_DISK)
         totals, pii, pii_kept, recognizers, mixed, domains = _set_aggregates(kept, config.langid.mixed_share)
         timings["dedup"] = time.time() - t0
@@ -495,8 +498,7 @@ def _run_checked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, sp
                               from_arrow_schema(OUTCOME_COUNT_SCHEMA)).collect()):
             counted[r["status"], r["stage"], r["reason"]] += r["n"]
         outcome_counts = [(*key, n) for key, n in sorted(counted.items())]
-        for cached in (docs, kept):
-            cached.unpersist()
+        kept.unpersist()
         dedup.release()
         timings["outcomes"] = time.time() - t0
 

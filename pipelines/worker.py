@@ -22,7 +22,7 @@ from corpus.document import Document, Outcome
 from corpus.extract import build_extractor
 from corpus.ingest import WarcIngest
 from corpus.inputs import InputUnreadable, open_input
-from corpus.staging import InputStaging, write_failure
+from corpus.staging import LIST_COLUMNS, InputStaging, write_failure
 from corpus.storage import STORAGE_ERRNOS, Store
 from corpus.stages import NEVER_CAUGHT, Stage, StageChain
 from corpus.urls import registered_domain
@@ -278,6 +278,7 @@ def _stage_input(config: PipelineConfig, config_json: str, store: Store, staging
         "sha256": reader.digest.hexdigest(),
         "records": ingest.stats.docs_in,
         "documents": staged.documents,
+        "list_values": {column: staged.list_values[column] for column in LIST_COLUMNS},
         "seconds": round(time.perf_counter() - started, 3),
         "stages": {ingest.name: ingest.stats.to_dict(), **{name: st.to_dict() for name, st in chain.stats.items()}},
     }

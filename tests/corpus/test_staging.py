@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import S3_CREDENTIALS
-from corpus.staging import DONE_MARKER, DOC_SCHEMA, OUTCOME_SCHEMA, InputStaging, input_dir, is_done
+from corpus.staging import (DONE_MARKER, DOC_SCHEMA, LIST_COLUMNS, OUTCOME_SCHEMA, InputStaging, input_dir, is_done,
+                            read_columns)
 from corpus.storage import Store
 from pipelines.job import read_back_units, read_staged_partition
 
@@ -60,6 +61,12 @@ def test_rows_are_written_in_batches_and_read_back_whole(store):
     assert read_outcomes.schema == OUTCOME_SCHEMA and read_outcomes.to_pylist() == outcomes
     assert is_done(store, staging, "in.warc.gz") and store.read_json(store.join(target, DONE_MARKER)) == \
         {"documents": 23}
+    # what sizes the dedup plan without reading the rows, and the plan's columns read alone
+    assert staged.list_values == {column: sum(len(doc[column] or ()) for doc in docs) for column in LIST_COLUMNS}
+    assert staged.list_values["shingle_hashes"] == sum(i % 5 for i in range(23))
+    path = store.join(target, "docs.parquet")
+    assert read_columns(store, [path, path], ["doc_id", "shingle_hashes"]).to_pylist() == \
+        [{"doc_id": d["doc_id"], "shingle_hashes": d["shingle_hashes"]} for d in docs] * 2
 
 
 @pytest.mark.parametrize("empty", [True, False])

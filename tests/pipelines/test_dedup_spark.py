@@ -1,28 +1,53 @@
 """Spark dedup on small hand-made inputs: transitive clusters, survivor rule, exact duplicates; each through
-both planners (on the driver, dedup/plan.py, and by Spark operations), which must agree on random sets."""
+every planner (on the driver, dedup/plan.py, from the documents or from their staged files, and by Spark
+operations), which must agree on random sets."""
 
 import hashlib
 import math
+import os
 import random
+import tempfile
 
+import pyarrow.parquet as pq
 import pytest
 from pyspark.sql import functions as F
 
 from corpus.config import DedupConfig
-from pipelines.dedup import connected_components, deduplicate
+from corpus.staging import LIST_COLUMNS
+from corpus.storage import Store
+from pipelines.dedup import StagedDocuments, connected_components, deduplicate
 
 pytestmark = pytest.mark.spark
 
 
-@pytest.fixture(params=["driver", "spark"])
+PLANNERS = ("driver", "staged", "spark")
+_STAGED = tempfile.TemporaryDirectory(prefix="staged-")  # removed when the tests end
+
+
+@pytest.fixture(params=PLANNERS)
 def planner(request):
-    """Where the dedup plan is made: ``driver_plan_max_mib = 0`` forces Spark's operations."""
+    """Where the dedup plan is made: ``driver_plan_max_mib = 0`` forces Spark's operations; "staged" plans on
+    the driver from the documents written as staged Parquet files, read by the driver."""
     return request.param
 
 
+def _staged(docs) -> StagedDocuments:
+    """``docs`` as the staging phase leaves them: a few Parquet files, their rows and list values counted."""
+    table = docs.toArrow()
+    directory = tempfile.mkdtemp(dir=_STAGED.name)
+    paths, cut = [], [0, table.num_rows // 3, table.num_rows // 2, table.num_rows]
+    for i, (start, end) in enumerate(zip(cut, cut[1:])):
+        paths.append(os.path.join(directory, f"{i}.parquet"))
+        pq.write_table(table.slice(start, end - start), paths[-1])
+    values = {column: sum(len(v or ()) for v in table.column(column).to_pylist())
+              for column in LIST_COLUMNS if column in table.column_names}
+    return StagedDocuments(Store(directory), paths, table.num_rows, values)
+
+
 def _dedup(planner, docs, config, published=None):
-    limit = config.driver_plan_max_mib if planner == "driver" else 0
-    return deduplicate(docs, config.model_copy(update={"driver_plan_max_mib": limit}), published)
+    limit = 0 if planner == "spark" else config.driver_plan_max_mib
+    staged = _staged(docs) if planner == "staged" else None
+    return deduplicate(docs, config.model_copy(update={"driver_plan_max_mib": limit}), published, staged)
 
 
 @pytest.mark.parametrize("driver_max_edges", [0, 10_000], ids=["spark", "driver"])
@@ -154,7 +179,7 @@ def test_exact_key_in_spark_matches_python(spark):
     from pyspark.sql import functions as F
 
     from dedup.index import exact_key
-    from pipelines.dedup import exact_key as spark_exact_key
+    from pipelines.dedup import exact_key_column as spark_exact_key
 
     hashes = ["0" * 32, "f" * 32, "7fffffffffffffff" + "0" * 16, "8000000000000000" + "1" * 16, "0123456789abcdef" * 2]
     got = [r["k"] for r in spark.createDataFrame([(h,) for h in hashes], "h string")
@@ -248,7 +273,7 @@ def _random_set(rng, n: int):
 
 
 def test_the_driver_plan_equals_sparks_on_random_sets(spark):
-    """Planned on the driver or by Spark: the same survivors (cluster ids and sizes) and the same dropped rows
+    """Planned on the driver (from the documents or their staged files) or by Spark: the same survivors (cluster ids and sizes) and the same dropped rows
     with the same reasons and survivors, for every option that changes the plan."""
     rng = random.Random(11)
     schema = ("doc_id string, file_index int, offset long, warc_file string, warc_record_id string, "
@@ -266,15 +291,33 @@ def test_the_driver_plan_equals_sparks_on_random_sets(spark):
         published = spark.createDataFrame(published_rows, index_schema)
         config = DedupConfig(num_bands=3, rows_per_band=2, **options)
         outcomes = []
-        for planner in ("driver", "spark"):
+        for planner in PLANNERS:
             result = _dedup(planner, docs, config, published)
             outcomes.append((sorted((r["doc_id"], r["file_index"], r["offset"], r["dup_cluster_id"],
                                      r["dup_cluster_size"]) for r in result.survivors.collect()),
                              sorted(tuple(r) for r in result.dropped.collect())))
             result.release()
-        assert outcomes[0] == outcomes[1], options
+        assert outcomes[0] == outcomes[1] == outcomes[2], options
         survivors, dropped = outcomes[0]
         assert len(survivors) + len(dropped) == len(rows)
         for row in dropped:
             checked[row[6]] += 1
     assert min(checked.values()) >= 10, checked  # every kind of removal was compared, many times
+
+
+def test_staged_documents_without_counts_are_sized_by_spark(spark):
+    """Inputs staged by a release that did not count list values (a resumed set): the plan is sized by a Spark
+    job over the documents, and their files are not read by the driver."""
+    rows, _ = _random_set(random.Random(5), 120)
+    docs = spark.createDataFrame(rows, "doc_id string, file_index int, offset long, warc_file string, "
+                                       "warc_record_id string, fetch_date string, quality_score double, "
+                                       "text_hash string, band_hashes array<long>, minhash array<int>, "
+                                       "shingle_hashes array<long>")
+    config = DedupConfig(num_bands=3, rows_per_band=2, verify="exact", verify_threshold=0.6)
+    uncounted = StagedDocuments(Store(_STAGED.name), ["/nonexistent/docs.parquet"], len(rows), None)
+
+    def outcome(result):
+        return (sorted((r["doc_id"], r["file_index"], r["offset"], r["dup_cluster_id"], r["dup_cluster_size"])
+                       for r in result.survivors.collect()), sorted(tuple(r) for r in result.dropped.collect()))
+
+    assert outcome(deduplicate(docs, config, None, uncounted)) == outcome(_dedup("driver", docs, config))
