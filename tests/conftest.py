@@ -29,7 +29,10 @@ def sample_crawl(tmp_path_factory):
 def spark():
     from pipelines.spark import build_session
 
-    session = build_session(PipelineConfig.load(spark={"master": "local[2]", "shuffle_partitions": 4}).spark)
+    # one JVM serves the whole suite and gathers every test's cached blocks and broadcasts: its heap peaked at
+    # 1.95 of 2 GB (G1 log, humongous Arrow batches) and one CI run lost the JVM mid-suite; a run's own is fresh
+    session = build_session(PipelineConfig.load(spark={"master": "local[2]", "shuffle_partitions": 4,
+                                                       "driver_memory": "3g"}).spark)
     yield session
     session.stop()
 
