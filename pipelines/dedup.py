@@ -24,7 +24,7 @@ from pyspark.sql import functions as F
 
 from corpus.config import DedupConfig
 from corpus.document import DROPPED
-from corpus.staging import read_columns
+from corpus.staging import LIST_COLUMNS, read_columns
 from corpus.storage import Store
 from dedup.index import EXACT_BAND, exact_key
 from dedup.plan import VERIFY_COLUMNS, components, plan_duplicates
@@ -167,6 +167,14 @@ class StagedDocuments:
     rows: int
     list_values: dict[str, int] | None  # None when an input's summary lacks them (staged by an earlier release)
 
+    @classmethod
+    def of_inputs(cls, store: Store, paths: list[str], summaries: list[dict]) -> "StagedDocuments":
+        """The staged documents of inputs with these summaries (``paths``: their ``docs.parquet`` files)."""
+        counted = all("list_values" in s for s in summaries)  # inputs staged by an earlier release lack them
+        values = {column: sum(s["list_values"][column] for s in summaries) for column in LIST_COLUMNS} \
+            if counted else None
+        return cls(store, paths, sum(s["documents"] for s in summaries), values)
+
     def read(self, columns: list[str]) -> pa.Table:
         return read_columns(self.store, self.paths, columns)
 
@@ -222,7 +230,8 @@ def deduplicate(docs: DataFrame, config: DedupConfig, published: DataFrame | Non
     shingle hashes. Texts move once, when the survivors are joined back."""
     columns = [c for c in docs.columns if c not in VERIFY_COLUMNS.values()]
     verify = VERIFY_COLUMNS.get(config.verify) if config.near else None
-    wanted = [c for c in _PLAN_COLUMNS if c in docs.columns] + ([verify] if verify else [])
+    plan_columns = [c for c in _PLAN_COLUMNS if c in docs.columns]
+    wanted = plan_columns + ([verify] if verify else [])
     counted = staged is not None and staged.list_values is not None
     if counted and plan_mib(staged.rows, staged.list_values.get(verify, 0) if verify else 0,
                             config) <= config.driver_plan_max_mib:
@@ -236,7 +245,7 @@ def deduplicate(docs: DataFrame, config: DedupConfig, published: DataFrame | Non
     if not counted and _measured_plan_mib(docs, config, verify) <= config.driver_plan_max_mib:
         result = _deduplicate_on_driver(docs, docs.select("node", *wanted).toArrow(), config, published, columns)
         return DedupResult(result.survivors, result.dropped, cached)
-    plan = docs.select("node", *[c for c in _PLAN_COLUMNS if c in docs.columns])
+    plan = docs.select("node", *plan_columns)
     order = _survivor_order(config)
 
     # 1. exact duplicates: one survivor per normalised-text hash

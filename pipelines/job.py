@@ -43,8 +43,8 @@ from corpus.provenance import provenance
 from pii.names import name_methods
 from corpus.report import build_stats, write_report
 from corpus.shards import DOMAINS_FILE, SHARD_SCHEMA, ShardFile, build_manifest, domains_bytes, shard_path, write_shard
-from corpus.staging import (DOC_SCHEMA, LIST_COLUMNS, OUTCOME_SCHEMA, STAGING_BATCH_ROWS, STAGING_FORMAT, input_dir,
-                            is_done, read_done, read_failure, table_bytes)
+from corpus.staging import (DOC_SCHEMA, OUTCOME_SCHEMA, STAGING_BATCH_ROWS, STAGING_FORMAT, input_dir, is_done,
+                            read_done, read_failure, table_bytes)
 from corpus.storage import Store
 from corpus.stages import StageStats
 from dedup.index import INDEX_DIR, INDEX_SCHEMA, PublishedIndex
@@ -451,11 +451,7 @@ def _run_checked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, sp
         published = (_read_staged(spark, store, published_files, INDEX_SCHEMA) if published_files else None)
         if published_files:
             log(f"dedup: checking against the published index ({len(published_files)} file(s))")
-        counted = all("list_values" in s for s in summaries)  # inputs staged by an earlier release lack them
-        staged_docs = StagedDocuments(store, docs_files, sum(s["documents"] for s in summaries),
-                                      {column: sum(s["list_values"][column] for s in summaries)
-                                       for column in LIST_COLUMNS} if counted else None)
-        dedup = deduplicate(docs, config.dedup, published, staged_docs)
+        dedup = deduplicate(docs, config.dedup, published, StagedDocuments.of_inputs(store, docs_files, summaries))
         kept = dedup.survivors.persist(StorageLevel.MEMORY_AND_DISK)
         totals, pii, pii_kept, recognizers, mixed, domains = _set_aggregates(kept, config.langid.mixed_share)
         timings["dedup"] = time.time() - t0
