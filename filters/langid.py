@@ -161,9 +161,10 @@ class SecondStage:
                 and all(lead - score > reach for lang, score in scored.items() if lang != leader)
                 and all(lead >= self.others_margin * (score + reach) for score in rivals.values()))
 
-    def resolve(self, text: str, top: list[tuple[str, float]],
-                languages: frozenset) -> tuple[str | None, float, str]:
-        """(EU language, combined score, it) or (None, score, the non-EU label that won)."""
+    def resolve(self, text: str, top: list[tuple[str, float]], languages: frozenset,
+                precise: bool = True) -> tuple[str | None, float, str]:
+        """(EU language, combined score, it) or (None, score, the non-EU label that won). ``precise``: lingua
+        in its high-accuracy mode (see ``second_model_confidences``); off for one passage of a longer page."""
         first, first_p = top[0]
         if first in languages and first_p >= self.certain_above:
             return first, first_p, first  # nothing to weigh: most passages of most languages end here
@@ -203,7 +204,7 @@ class SecondStage:
             for _, others in groups:
                 in_play |= others
             in_play -= set(pool)  # pooled look-alikes (bs/sr -> hr) would only blur a hr/sl call
-            confidences = second_model_confidences(frozenset(in_play), text[:_SECOND_MODEL_CHARS])
+            confidences = second_model_confidences(frozenset(in_play), text[:_SECOND_MODEL_CHARS], precise)
             self.add_second_model(confidences, scored, rivals, candidates, pool)
         return self.decide(scored, rivals)
 
@@ -245,20 +246,24 @@ def _lingua_languages() -> dict:
 
 
 @lru_cache(maxsize=512)
-def _lingua_detector(languages: tuple):
+def _lingua_detector(languages: tuple, precise: bool):
     from lingua import LanguageDetectorBuilder
 
     known = _lingua_languages()
-    return LanguageDetectorBuilder.from_languages(*(known[code] for code in languages)).build()
+    builder = LanguageDetectorBuilder.from_languages(*(known[code] for code in languages))
+    return (builder if precise else builder.with_low_accuracy_mode()).build()
 
 
-def second_model_confidences(in_play: frozenset, text: str) -> dict[str, float]:
-    """lingua's confidence for each language in play that it knows (models load once, per language)."""
+def second_model_confidences(in_play: frozenset, text: str, precise: bool = True) -> dict[str, float]:
+    """lingua's confidence for each language in play that it knows (models load once, per language and n-gram
+    length). ``precise``: lingua's high-accuracy mode, which differs from its low-accuracy one only on texts under
+    120 letters, and there loads models of five n-gram lengths instead of one: ~3 s for the ~15 languages an
+    unsure English passage puts in play (a table of numbers and names) against ~0.2 s."""
     known = _lingua_languages()
     languages = tuple(sorted(code for code in in_play if code in known))
     if len(languages) < 2:
         return {}
-    detector = _lingua_detector(languages)
+    detector = _lingua_detector(languages, precise)
     return {c.language.iso_code_639_1.name.lower(): c.value for c in detector.compute_language_confidence_values(text)}
 
 
@@ -287,13 +292,14 @@ class FastTextLangId(Stage):
             self.setup()
             self._ready = True
         if len(text) <= self.config.passage_chars:
-            result = self._classify_passage(" ".join(text.split()))  # fastText predicts one line
+            result = self._classify_passage(" ".join(text.split()), whole=True)  # fastText predicts one line
             return LangResult(result.lang, result.score, result.top, result.reason, result.label,
                               {result.label: 1.0} if result.label else {})
         passages = sample_passages(text, self.config.max_passages, self.config.passage_chars)
         if len(passages) == 1:
             return self.classify(passages[0][0])
-        judged = [(self._classify_passage(passage), weight) for passage, weight in passages]
+        # a passage is one vote among several, weighted by its length: it does not need lingua's precise mode
+        judged = [(self._classify_passage(passage, whole=False), weight) for passage, weight in passages]
         total = sum(weight for _, weight in judged)
         shares: dict[str, float] = {}
         probabilities: dict[str, float] = {}
@@ -312,13 +318,13 @@ class FastTextLangId(Stage):
         reason = "low_confidence" if label == UNDETERMINED else "not_eu_language"
         return LangResult(None, score, top, reason, label, shares)
 
-    def _classify_passage(self, flat: str) -> LangResult:
+    def _classify_passage(self, flat: str, whole: bool) -> LangResult:
         if not flat:
             return LangResult(None, 0.0, [], "no_text", "")
         second = SecondStage.load()
         labels, scores = self._model.predict(flat, k=max(self.config.top_k, second.top_k))
         top = [(label.removeprefix(_LABEL_PREFIX), round(float(score), 4)) for label, score in zip(labels, scores, strict=True)]
-        lang, score, label = second.resolve(flat, top, self.languages)
+        lang, score, label = second.resolve(flat, top, self.languages, precise=whole)
         top = top[: self.config.top_k]
         if lang is None:
             return LangResult(None, round(min(score, 1.0), 4), top, "not_eu_language", label)

@@ -191,6 +191,41 @@ def test_an_english_passage_far_ahead_of_irish_is_not_sent_to_lingua(monkeypatch
     assert second.resolve(irish, [("en", 0.5), ("ga", 0.3)], eu)[0] == "ga" and len(asked) == 1
 
 
+def test_passages_of_a_long_page_ask_lingua_in_its_cheap_mode_and_a_short_text_in_its_precise_one(monkeypatch):
+    """A passage is one vote among several: lingua's trigram (low-accuracy) mode; a text judged whole keeps the
+    high-accuracy mode, whose n-grams of 1-5 letters are what tell short look-alike texts apart."""
+    import filters.langid as langid
+
+    asked = []
+    real = langid.second_model_confidences
+    monkeypatch.setattr(langid, "second_model_confidences", lambda *a: asked.append(a[2]) or real(*a))
+    stage = FastTextLangId(LangIdConfig())
+    # a score table (names and numbers): fastText is unsure, so lingua is asked
+    table = "1 Kyle Busch 5040 5 1 17 27 2 Martin Truex Jr. 5035 7 0 15 24 3 Kevin Harvick 5033 4 6 15 26"
+    stage.classify(table)
+    assert asked and all(asked)
+    asked.clear()
+    stage.classify("\n".join([table + f" {i}" * 30 for i in range(12)]))
+    assert asked and not any(asked)
+
+
+@pytest.mark.parametrize("lang", ["en", "ga", "hr", "sl", "cs", "sk", "da", "sv", "et", "fi", "pt", "es", "mt"])
+def test_lingua_modes_agree_on_texts_of_120_letters_and_more(lang):
+    """Why passages may use the cheap mode: lingua uses only trigrams on a text of 120 letters or more in either
+    mode, so both give the same confidences there (on real sentences, with a look-alike group in play)."""
+    from filters.langid import second_model_confidences
+
+    in_play = frozenset({"en", "ga", "pt", "es", "hr", "sl", "sr", "bs", "cs", "sk", "da", "sv", "no", "et", "fi",
+                         "it", "pl"})
+    sentences = load_texts(lang)["sentences"]
+    for start in range(0, min(len(sentences), 30), 3):
+        text = " ".join(sentences[start:start + 3])
+        while sum(c.isalpha() for c in text) < 130:
+            text += " " + sentences[(start + 7) % len(sentences)]
+        assert second_model_confidences(in_play, text, False) == pytest.approx(
+            second_model_confidences(in_play, text, True), abs=1e-9)
+
+
 _SCORES = st.floats(-1.0, 3.0, allow_nan=False)
 
 
