@@ -167,6 +167,8 @@ def build_session(config: SparkConfig, key_env: str = "CORPUS_PII_KEY", java_opt
         .config("spark.sql.shuffle.partitions", str(config.shuffle_partitions))
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.python.worker.reuse", "true")  # stages keep their models across tasks
+        # PySpark's daemon, importing PySpark's cached bytecode rather than compiling its zip in every worker
+        .config("spark.python.daemon.module", "pipelines.spark_daemon")
         .config("spark.ui.showConsoleProgress", "false")
     )
     # the fingerprint key (spark.executorEnv.CORPUS_PII_KEY on a cluster) and credentials never reach the UI,
