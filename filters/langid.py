@@ -12,7 +12,7 @@ spellings appear (ħ/għ/il- Maltese, ř/ů/ě Czech, ľ/ĺ/ŕ Slovak, ...). Eac
 probability plus a bonus for letters and function words only it uses, minus a penalty where accented text
 lacks letters the language nearly always uses (Czech without ř/ů/ě). When the result is unsure or a
 close call between look-alikes, lingua (a second model shipped in its wheel, restricted to the languages
-still in play so it stays cheap) adds its confidence, where that could change the answer. A non-EU label
+still in play so it stays cheap, and in its trigram mode for one passage of a longer page) adds its confidence, where that could change the answer. A non-EU label
 (sr, no, gl, ru, ...) wins, and the document is rejected, unless an EU member's evidence outweighs it.
 """
 
