@@ -5,10 +5,10 @@ hold sources only, and Python never caches bytecode for a zip, so each worker da
 compiles PySpark's modules again, in every run: importing what a worker needs (``pyspark.daemon``, ``pyspark.worker``,
 the Arrow serializers) takes 1.6 s from the zip and 0.3 s from the installed package on this project's machine,
 part of it in the daemon before it forks any worker (py-spy on a run over real pages: ~1.7 s there, ~1 s in each
-worker); and every task re-reads the zips' directories (PySpark
-invalidates the import caches as a task starts). When the same PySpark release is installed as a package (a pip
-install, as here and in the image), whose modules have their bytecode cached, the zips leave the path; a worker
-whose Python has no PySpark of its own, or another release, keeps them.
+worker); and every task re-reads the zips' directories (PySpark invalidates the import caches as a task starts).
+When the same PySpark release is installed as a package (a pip install, as here and in the image), whose modules
+have their bytecode cached, the zips leave the path; a worker whose Python has no PySpark of its own, or another
+release, keeps them.
 
 Set as ``spark.python.daemon.module`` by ``pipelines.spark.build_session``; it then runs PySpark's own daemon.
 """
