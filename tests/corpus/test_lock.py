@@ -243,32 +243,37 @@ RACER = """
 import os, sys, time
 from corpus.ledger import CorpusRoot
 from corpus.lock import RootLock, RootLocked
-root, ready, go, break_stale = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1"
+root, signals, i, break_stale = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1"
 lock = RootLock(CorpusRoot(root))
-open(ready, "w").close()
-while not os.path.exists(go):
+open(os.path.join(signals, f"ready-{i}"), "w").close()
+while not os.path.exists(os.path.join(signals, "go")):
     time.sleep(0.001)
 try:
     lock.acquire(break_stale=break_stale)
     print("won", lock.info.token, flush=True)
 except RootLocked as e:
     print("lost", flush=True)
+# The winner stays alive until every racer has tried: a winner that exited would leave a lock of a dead
+# process, which a slower breaker would then rightly break.
+open(os.path.join(signals, f"tried-{i}"), "w").close()
+while not os.path.exists(os.path.join(signals, "done")):
+    time.sleep(0.001)
 """
 
 
 def _race(root: CorpusRoot, tmp_path, n: int, break_stale: bool) -> list[tuple[int, list[str]]]:
-    """n processes take the lock at the same moment; none releases it."""
+    """n processes take the lock at the same moment; none releases it, and all live until every one has tried."""
     signals = tmp_path / f"signals-{break_stale}"
     signals.mkdir()
-    go = signals / "go"
-    procs = [subprocess.Popen([sys.executable, "-c", RACER, root.path, str(signals / f"ready-{i}"), str(go),
+    procs = [subprocess.Popen([sys.executable, "-c", RACER, root.path, str(signals), str(i),
                                "1" if break_stale else "0"], cwd=REPO, stdout=subprocess.PIPE, text=True)
              for i in range(n)]
     try:
-        deadline = time.time() + 60
-        while len(list(signals.glob("ready-*"))) < n and time.time() < deadline:
-            time.sleep(0.01)
-        go.touch()
+        for stage in ("ready", "tried"):
+            deadline = time.time() + 60
+            while len(list(signals.glob(f"{stage}-*"))) < n and time.time() < deadline:
+                time.sleep(0.01)
+            (signals / ("go" if stage == "ready" else "done")).touch()
         results = [(p.pid, p.communicate(timeout=60)[0].split()) for p in procs]
     finally:
         for p in procs:
