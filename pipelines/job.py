@@ -49,7 +49,7 @@ from corpus.storage import Store
 from corpus.stages import StageStats
 from dedup.index import INDEX_DIR, INDEX_SCHEMA, PublishedIndex
 from pipelines.dedup import StagedDocuments, deduplicate, index_rows
-from pipelines.spark import build_session, raise_if_interrupted, stop_session
+from pipelines.spark import build_session, raise_if_interrupted, run_concurrently, stop_session
 from corpus.erasure import ErasureList
 from corpus.secrets import redacted_config_json
 from pii.fingerprints import key_id, load_key
@@ -168,6 +168,16 @@ def write_outcomes_partition(store: Store, out_dir: str, batches):
     yield pa.RecordBatch.from_pylist([{"status": status, "stage": stage, "reason": reason, "n": n}
                                       for (status, stage, reason), n in sorted(counts.items())],
                                      schema=OUTCOME_COUNT_SCHEMA)
+
+
+def _write_outcomes(outcomes: DataFrame, store: Store, out_dir: str, partitions: int) -> list[tuple]:
+    """The outcome files (per partition, in input order) and the counts per (status, stage, reason, n)."""
+    counted = Counter()
+    for r in (outcomes.repartition(partitions, "warc_file").sortWithinPartitions("warc_file", "offset")
+              .mapInArrow(partial(write_outcomes_partition, store, out_dir), from_arrow_schema(OUTCOME_COUNT_SCHEMA))
+              .collect()):
+        counted[r["status"], r["stage"], r["reason"]] += r["n"]
+    return [(*key, n) for key, n in sorted(counted.items())]
 
 
 #: the erasure index next to a set's shards: keyed fingerprints of personal values -> documents
@@ -456,47 +466,41 @@ def _run_checked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, sp
         totals, pii, pii_kept, recognizers, mixed, domains = _set_aggregates(kept, config.langid.mixed_share)
         timings["dedup"] = time.time() - t0
 
-        # 3. shards: per language ceil(n / rows_per_file) files, rows spread and ordered by seeded hashes
+        # 3. what is published of the kept documents (cached above), in four independent jobs run at once:
+        # shards (per language ceil(n / rows_per_file) files, rows spread and ordered by seeded hashes); the
+        # erasure index (fingerprints of the personal values in kept documents, no values, sorted); the dedup
+        # index (the kept documents' band and exact-text keys, for later nights and erasures); and the outcomes,
+        # where every record read has exactly one
         raise_if_interrupted()
         t0 = time.time()
         if root.store.exists(out_dir):  # an object-store set left half-written by a crash
             store.remove_tree(out_dir)
         store.makedirs(out_dir)
-        shard_files = _write_shards(kept, totals, store, out_dir, config.shards)
-        for lang, t in totals.items():
-            t["files"] = sum(1 for f in shard_files if f.lang == lang)
-        timings["write"] = time.time() - t0
-
-        # erasure index: fingerprints of the personal values in kept documents (no values), sorted
-        t0 = time.time()
-        index = (kept.select(F.explode("pii_fingerprints").alias("fingerprint"), "doc_id")
-                 .repartition(max(1, len(staged_inputs) // 64), "fingerprint")
-                 .sortWithinPartitions("fingerprint", "doc_id"))
-        fingerprints = _write_partitions(index, store, store.join(out_dir, "pii_index"), PII_INDEX_SCHEMA)
-        # dedup index: the kept documents' band and exact-text keys, for later nights and erasures
-        keys = (index_rows(kept).repartition(max(1, len(staged_inputs) // 64), "band", "key")
-                .sortWithinPartitions("band", "key", "doc_id"))
-        dedup_keys = _write_partitions(keys, store, store.join(out_dir, INDEX_DIR), INDEX_SCHEMA)
-        timings["indexes"] = time.time() - t0
-
-        # 4. accounting: every record read has exactly one outcome
-        t0 = time.time()
+        index_partitions = max(1, len(staged_inputs) // 64)
+        fingerprint_rows = (kept.select(F.explode("pii_fingerprints").alias("fingerprint"), "doc_id")
+                            .repartition(index_partitions, "fingerprint").sortWithinPartitions("fingerprint", "doc_id"))
+        key_rows = (index_rows(kept).repartition(index_partitions, "band", "key")
+                    .sortWithinPartitions("band", "key", "doc_id"))
         kept_outcomes = kept.select(
             "doc_id", "warc_file", "offset", F.col("warc_record_id").alias("record_id"),
             F.lit(KEPT).alias("status"), F.lit("write").alias("stage"), F.lit("").alias("reason"),
             F.lit("").alias("detail"))
         outcomes = (stage_outcomes.unionByName(dedup.dropped).unionByName(kept_outcomes)
                     .select(*OUTCOME_SCHEMA.names))
-        partitions = max(1, math.ceil(len(staged_inputs) / 64))
-        counted = Counter()
-        for r in (outcomes.repartition(partitions, "warc_file").sortWithinPartitions("warc_file", "offset")
-                  .mapInArrow(partial(write_outcomes_partition, store, store.join(out_dir, "outcomes")),
-                              from_arrow_schema(OUTCOME_COUNT_SCHEMA)).collect()):
-            counted[r["status"], r["stage"], r["reason"]] += r["n"]
-        outcome_counts = [(*key, n) for key, n in sorted(counted.items())]
+        written = run_concurrently({  # the largest first: Spark hands free cores to the jobs in this order
+            "shards": lambda: _write_shards(kept, totals, store, out_dir, config.shards),
+            "outcomes": lambda: _write_outcomes(outcomes, store, store.join(out_dir, "outcomes"),
+                                                max(1, math.ceil(len(staged_inputs) / 64))),
+            "fingerprints": lambda: _write_partitions(fingerprint_rows, store, store.join(out_dir, "pii_index"),
+                                                      PII_INDEX_SCHEMA),
+            "dedup_keys": lambda: _write_partitions(key_rows, store, store.join(out_dir, INDEX_DIR), INDEX_SCHEMA)})
+        shard_files, outcome_counts = written["shards"], written["outcomes"]
+        fingerprints, dedup_keys = written["fingerprints"], written["dedup_keys"]
+        for lang, t in totals.items():
+            t["files"] = sum(1 for f in shard_files if f.lang == lang)
         kept.unpersist()
         dedup.release()
-        timings["outcomes"] = time.time() - t0
+        timings["write"] = time.time() - t0
 
         run_info = {"run_id": run_id, "set_id": set_id, "version": __version__,
                     "created": datetime.now(timezone.utc).isoformat(), "inputs": len(staged_inputs),

@@ -11,11 +11,13 @@ import sys
 import threading
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable, TypeVar
 
 from corpus.config import SparkConfig
 from corpus.secrets import redaction_regex
 
 MIN_JAVA = 17
+T = TypeVar("T")
 
 
 class JavaNotFound(RuntimeError):
@@ -109,6 +111,24 @@ def raise_if_interrupted() -> None:
     """Called between the steps of a run: after a Ctrl-C nothing new starts."""
     if INTERRUPTED.is_set():
         raise KeyboardInterrupt
+
+
+def run_concurrently(actions: dict[str, Callable[[], T]]) -> dict[str, T]:
+    """Independent Spark actions at once, each from its own driver thread; their results by name. A job of one
+    or two tasks (a small set's index or outcome files) leaves cores idle, and each job's planning on the driver
+    waits for nothing else: run one after the other, the phase took their sum. Every action runs to its end
+    (a failure does not leave another half-way with nobody waiting); then the first failure, in the order
+    given, is raised."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pyspark.util import inheritable_thread_target  # the job's JVM thread gets this thread's local properties
+
+    with ThreadPoolExecutor(max_workers=len(actions), thread_name_prefix="spark-action") as pool:
+        futures = {name: pool.submit(inheritable_thread_target(action)) for name, action in actions.items()}
+    for future in futures.values():
+        if future.exception() is not None:
+            raise future.exception()
+    return {name: future.result() for name, future in futures.items()}
 
 
 def stop_session(spark) -> None:

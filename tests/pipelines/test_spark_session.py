@@ -35,3 +35,51 @@ def test_a_stopped_session_leaves_no_server_running_and_a_new_one_starts():
     done = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip().splitlines()[-1] == "ok"
+
+
+# -- independent actions at once (the write phase of a run) ----------------------------------------------------
+def test_actions_run_at_once_and_give_their_results_by_name(spark):
+    import threading
+
+    from pipelines.spark import run_concurrently
+
+    both_running = threading.Barrier(2, timeout=60)  # broken (an exception) if the actions ran one after the other
+
+    def count(n):
+        def action():
+            both_running.wait()
+            return spark.range(0, n, 1, 2).count()
+        return action
+
+    sc = spark.sparkContext
+    sc.setLocalProperty("corpus.test.property", "set by the caller")
+    try:
+        results = run_concurrently({"seven": count(7), "three": count(3),
+                                    "property": lambda: sc.getLocalProperty("corpus.test.property")})
+    finally:
+        sc.setLocalProperty("corpus.test.property", None)
+    assert results == {"seven": 7, "three": 3, "property": "set by the caller"}
+    assert list(results) == ["seven", "three", "property"]
+
+
+def test_a_failed_action_is_raised_after_every_action_ran_to_its_end(spark):
+    import time
+
+    import pytest
+
+    from pipelines.spark import run_concurrently
+
+    finished = []
+
+    def fails(message):
+        def action():
+            raise ValueError(message)
+        return action
+
+    def slow():
+        time.sleep(1)
+        finished.append(spark.range(0, 5).count())
+
+    with pytest.raises(ValueError, match="first"):
+        run_concurrently({"a": fails("first"), "b": slow, "c": fails("second")})
+    assert finished == [5]  # the slow action was not abandoned half-way
