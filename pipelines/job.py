@@ -487,7 +487,7 @@ def _run_checked(inputs: list[str], root: CorpusRoot, config: PipelineConfig, sp
             F.lit("").alias("detail"))
         outcomes = (stage_outcomes.unionByName(dedup.dropped).unionByName(kept_outcomes)
                     .select(*OUTCOME_SCHEMA.names))
-        written = run_concurrently({  # the largest first: Spark hands free cores to the jobs in this order
+        written = run_concurrently(spark, {  # the largest first: Spark hands free cores to the jobs in this order
             "shards": lambda: _write_shards(kept, totals, store, out_dir, config.shards),
             "outcomes": lambda: _write_outcomes(outcomes, store, store.join(out_dir, "outcomes"),
                                                 max(1, math.ceil(len(staged_inputs) / 64))),

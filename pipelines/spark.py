@@ -113,7 +113,7 @@ def raise_if_interrupted() -> None:
         raise KeyboardInterrupt
 
 
-def run_concurrently(actions: dict[str, Callable[[], T]]) -> dict[str, T]:
+def run_concurrently(spark, actions: dict[str, Callable[[], T]]) -> dict[str, T]:
     """Independent Spark actions at once, each from its own driver thread; their results by name. A job of one
     or two tasks (a small set's index or outcome files) leaves cores idle, and each job's planning on the driver
     waits for nothing else: run one after the other, the phase took their sum. Every action runs to its end
@@ -121,10 +121,11 @@ def run_concurrently(actions: dict[str, Callable[[], T]]) -> dict[str, T]:
     given, is raised."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from pyspark.util import inheritable_thread_target  # the job's JVM thread gets this thread's local properties
+    from pyspark.util import inheritable_thread_target
 
+    inherit = inheritable_thread_target(spark)  # each job's JVM thread gets this thread's local properties and tags
     with ThreadPoolExecutor(max_workers=len(actions), thread_name_prefix="spark-action") as pool:
-        futures = {name: pool.submit(inheritable_thread_target(action)) for name, action in actions.items()}
+        futures = {name: pool.submit(inherit(action)) for name, action in actions.items()}
     for future in futures.values():
         if future.exception() is not None:
             raise future.exception()

@@ -40,6 +40,7 @@ def test_a_stopped_session_leaves_no_server_running_and_a_new_one_starts():
 # -- independent actions at once (the write phase of a run) ----------------------------------------------------
 def test_actions_run_at_once_and_give_their_results_by_name(spark):
     import threading
+    import warnings
 
     from pipelines.spark import run_concurrently
 
@@ -53,13 +54,18 @@ def test_actions_run_at_once_and_give_their_results_by_name(spark):
 
     sc = spark.sparkContext
     sc.setLocalProperty("corpus.test.property", "set by the caller")
+    spark.addTag("corpus-test-tag")
     try:
-        results = run_concurrently({"seven": count(7), "three": count(3),
-                                    "property": lambda: sc.getLocalProperty("corpus.test.property")})
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # nothing printed on a run's console (PySpark warns without the session)
+            results = run_concurrently(spark, {"seven": count(7), "three": count(3),
+                                               "property": lambda: sc.getLocalProperty("corpus.test.property"),
+                                               "tag": lambda: "corpus-test-tag" in spark.getTags()})
     finally:
         sc.setLocalProperty("corpus.test.property", None)
-    assert results == {"seven": 7, "three": 3, "property": "set by the caller"}
-    assert list(results) == ["seven", "three", "property"]
+        spark.removeTag("corpus-test-tag")
+    assert results == {"seven": 7, "three": 3, "property": "set by the caller", "tag": True}
+    assert list(results) == ["seven", "three", "property", "tag"]
 
 
 def test_a_failed_action_is_raised_after_every_action_ran_to_its_end(spark):
@@ -81,5 +87,5 @@ def test_a_failed_action_is_raised_after_every_action_ran_to_its_end(spark):
         finished.append(spark.range(0, 5).count())
 
     with pytest.raises(ValueError, match="first"):
-        run_concurrently({"a": fails("first"), "b": slow, "c": fails("second")})
+        run_concurrently(spark, {"a": fails("first"), "b": slow, "c": fails("second")})
     assert finished == [5]  # the slow action was not abandoned half-way
