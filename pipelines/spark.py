@@ -11,10 +11,13 @@ import sys
 import threading
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TYPE_CHECKING, Callable, TypeVar
 
 from corpus.config import SparkConfig
 from corpus.secrets import redaction_regex
+
+if TYPE_CHECKING:  # pyspark is imported when a session is built, not by importing this module
+    from pyspark.sql import SparkSession
 
 MIN_JAVA = 17
 T = TypeVar("T")
@@ -113,12 +116,11 @@ def raise_if_interrupted() -> None:
         raise KeyboardInterrupt
 
 
-def run_concurrently(spark, actions: dict[str, Callable[[], T]]) -> dict[str, T]:
-    """Independent Spark actions at once, each from its own driver thread; their results by name. A job of one
-    or two tasks (a small set's index or outcome files) leaves cores idle, and each job's planning on the driver
-    waits for nothing else: run one after the other, the phase took their sum. Every action runs to its end
-    (a failure does not leave another half-way with nobody waiting); then the first failure, in the order
-    given, is raised."""
+def run_concurrently(spark: SparkSession, actions: dict[str, Callable[[], T]]) -> dict[str, T]:
+    """Independent Spark actions at once, each from its own driver thread; their results by name. One after the
+    other, jobs of one or two tasks (a small set's index or outcome files) leave cores idle, and each job's planning
+    on the driver waits for the job before it. Every action runs to its end (none is left half-way with nobody
+    waiting for it); then the first failure, in the order given, is raised."""
     from concurrent.futures import ThreadPoolExecutor
 
     from pyspark.util import inheritable_thread_target
