@@ -128,10 +128,7 @@ def run_concurrently(spark: SparkSession, actions: dict[str, Callable[[], T]]) -
     inherit = inheritable_thread_target(spark)  # each job's JVM thread gets this thread's local properties and tags
     with ThreadPoolExecutor(max_workers=len(actions), thread_name_prefix="spark-action") as pool:
         futures = {name: pool.submit(inherit(action)) for name, action in actions.items()}
-    for future in futures.values():
-        if future.exception() is not None:
-            raise future.exception()
-    return {name: future.result() for name, future in futures.items()}
+    return {name: future.result() for name, future in futures.items()}  # all done: raises the first failure
 
 
 def stop_session(spark) -> None:

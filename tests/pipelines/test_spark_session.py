@@ -1,10 +1,18 @@
 """Stopping the session a run started: the JVM's context stopped at once, PySpark's accumulator server shut down
-in the background, and a new session can start in the same process."""
+in the background, and a new session can start in the same process. Independent actions run at once from driver
+threads (a run's write phase)."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import threading
+import time
+import warnings
+
+import pytest
+
+from pipelines.spark import run_concurrently
 
 SCRIPT = """
 import threading
@@ -39,11 +47,6 @@ def test_a_stopped_session_leaves_no_server_running_and_a_new_one_starts():
 
 # -- independent actions at once (the write phase of a run) ----------------------------------------------------
 def test_actions_run_at_once_and_give_their_results_by_name(spark):
-    import threading
-    import warnings
-
-    from pipelines.spark import run_concurrently
-
     both_running = threading.Barrier(2, timeout=60)  # broken (an exception) if the actions ran one after the other
 
     def count(n):
@@ -69,12 +72,6 @@ def test_actions_run_at_once_and_give_their_results_by_name(spark):
 
 
 def test_a_failed_action_is_raised_after_every_action_ran_to_its_end(spark):
-    import time
-
-    import pytest
-
-    from pipelines.spark import run_concurrently
-
     finished = []
 
     def fails(message):
