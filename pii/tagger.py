@@ -495,11 +495,16 @@ class NameTagger:
         return [1.0 - tagger.marginal("O", i) for i in range(len(words))]
 
     def spans(self, text: str, lang: str | None = None, threshold: float | None = None) -> list[tuple[int, int]]:
-        """Character spans of the person names in ``text``: runs of capitalised words whose probability of being a
-        name reaches the model's threshold for the language (chosen on held-out data when the model was trained;
-        a name half-found is grown whole by pii.names). Tagged line by line (a line break ends a name), and only
-        around capitalised words: windows of WINDOW words each side, which give the same decisions as whole lines
-        (tests/pii/test_names.py) at a fraction of the cost."""
+        """Character spans of the person names in ``text`` (``scored_spans`` without the probabilities)."""
+        return [(start, end) for start, end, _ in self.scored_spans(text, lang, threshold)]
+
+    def scored_spans(self, text: str, lang: str | None = None,
+                     threshold: float | None = None) -> list[tuple[int, int, float]]:
+        """(start, end, the highest probability of its words) of the person names in ``text``: runs of capitalised
+        words whose probability of being a name reaches the model's threshold for the language (chosen on held-out
+        data when the model was trained; a name half-found is grown whole by pii.names). Tagged line by line (a line
+        break ends a name), and only around capitalised words: windows of WINDOW words each side, which give the
+        same decisions as whole lines (tests/pii/test_names.py) at a fraction of the cost."""
         threshold = self.info.thresholds.get(lang, self.info.threshold) if threshold is None else threshold
         windows: list[tuple[list[str], bool]] = []
         candidates: list[tuple[int, int, int, int]] = []  # (position among the windows' words, start, end, window)
@@ -520,14 +525,14 @@ class NameTagger:
         if not windows:
             return []
         probabilities = self._scorer.name_probabilities(windows, lang)
-        found: list[tuple[int, int]] = []
+        found: list[tuple[int, int, float]] = []
         previous = (-1, -2)
         for position, start, end, window in candidates:
-            if probabilities[position] >= threshold:
+            if (probability := float(probabilities[position])) >= threshold:
                 if previous == (window, position - 1):  # the next word of the same name
-                    found[-1] = (found[-1][0], end)
+                    found[-1] = (found[-1][0], end, max(found[-1][2], probability))
                 else:
-                    found.append((start, end))
+                    found.append((start, end, probability))
                 previous = (window, position)
         return found
 

@@ -38,7 +38,9 @@ for n in IN:
                 c['spans out'] += 1
             i = j
         out.append([(w, t) for (w, _), t in zip(s, tags)])
-    with open(os.path.join(os.environ.get('NER_EXTRA', '/work/ner-extra'), 'variants', f'{n}.names-only.tsv'), 'w', encoding='utf-8') as f:
+    variants = os.path.join(os.environ.get('NER_EXTRA', '/work/ner-extra'), 'variants')
+    os.makedirs(variants, exist_ok=True)
+    with open(os.path.join(variants, f'{n}.names-only.tsv'), 'w', encoding='utf-8') as f:
         f.write('\n'.join('\n'.join(f'{w}\t{t}' for w, t in s) + '\n' for s in out))
     stats[n] = dict(c)
 print(json.dumps(stats, indent=1, ensure_ascii=False))

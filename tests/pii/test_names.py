@@ -100,14 +100,45 @@ def test_a_person_named_in_full_is_masked_where_only_the_surname_follows():
     assert repeated == {"Kallas", "Kallase"}  # inflected forms of long words, not other words ("Kalla")
 
 
-def _repeated_mentions_by_pattern(text, spans):
+def test_a_single_name_the_tagger_is_sure_of_is_masked_where_the_text_repeats_it():
+    from pii.names import repeated_mentions
+
+    text = "Chirac a déclaré hier. Selon Chirac, c'est fini. Chiracs amis. Dr was here. Le was there."
+    found = [NameSpan(0, 6, 0.8, "t")]
+    repeated = {text[s.start:s.end] for s in repeated_mentions(text, found, sure={"Chirac", "Dr", "Le"})}
+    assert repeated == {"Chirac", "Chiracs"}  # the other mentions; titles, particles and short words never spread
+    assert repeated_mentions(text, found) == []  # a single word found, not sure: nothing spreads
+
+
+def test_the_finder_spreads_only_the_single_names_it_is_sure_of(monkeypatch):
+    """A single word the tagger tags (with the shipped model) in one place and not in another: masked in both only
+    when the tagger's probability reaches SURE_SINGLE_NAME."""
+    import pii.names
+
+    finder = NameFinder()
+    text = "Ontem, Balladur disse que tudo estava bem. Balladur riu."
+    first, second = text.index("Balladur"), text.rindex("Balladur")
+    tagged = finder.tagger.scored_spans(text, "pt")
+    [probability] = [p for a, b, p in tagged if (a, b) == (first, first + 8)]  # the tagger finds the first
+    assert not any(a <= second < b for a, b, _ in tagged)  # and not the second, at a sentence start
+
+    def masked(at: int) -> bool:
+        return any(s.start <= at and at + 8 <= s.end for s in finder.find(text, "pt"))
+
+    monkeypatch.setattr(pii.names, "SURE_SINGLE_NAME", probability)
+    assert masked(first) and masked(second)
+    monkeypatch.setattr(pii.names, "SURE_SINGLE_NAME", probability + 1e-6)
+    assert masked(first) and not masked(second)
+
+
+def _repeated_mentions_by_pattern(text, spans, sure=()):
     """The plain form of pii.names.repeated_mentions (every text through the compiled pattern, containment tested
     span by span): what the quick path must equal."""
     import re
 
     from pii.names import NameSpan, full_name_words
 
-    words = full_name_words(text, spans)
+    words = full_name_words(text, spans, sure)
     if not words:
         return []
     alternatives = "|".join(re.escape(w) + (r"[^\W\d_]{0,4}" if len(w) >= 5 else r"(?:['’]s)?")
@@ -135,7 +166,8 @@ def test_repeated_mentions_equal_the_plain_pattern_scan(text, data):
         a = data.draw(st.integers(0, len(text)))
         b = data.draw(st.integers(a, len(text)))
         spans.append(NameSpan(a, b, 0.8, "t"))
-    assert repeated_mentions(text, spans) == _repeated_mentions_by_pattern(text, spans)
+    sure = data.draw(st.sets(st.sampled_from(_MENTION_WORDS), max_size=3))
+    assert repeated_mentions(text, spans, sure) == _repeated_mentions_by_pattern(text, spans, sure)
 
 
 @settings(max_examples=200, deadline=None)
