@@ -15,6 +15,8 @@ Runs the pipeline's own PII stage (pii/scrub.py with the configured defaults) on
 A name counts as found only when none of its capitalised words survives: every such word lies inside a
 <PERSON> span (so "<PERSON> van den Berg" is a miss). False alarms: the share of sentences without any gold
 name where a <PERSON> span appears. Precision: <PERSON> spans that overlap a gold name, over all of them.
+The dev sets are also scored as running text (``--passage-chars``): consecutive sentences scrubbed together in
+passages, as on a page, where a name found once is masked again where the passage repeats it.
 Speed: the whole PII stage and the name finder alone on 2,000-character pieces of real pages' main text
 (../shared/eval/webpages), one process, one core.
 """
