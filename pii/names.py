@@ -251,7 +251,7 @@ class NameFinder:
         found = whole_names(text, found)
         # a word the tagger is sure is a name on its own ("Chirac a déclaré") is a person's surname or first name
         # wherever else the text uses it, where the tagger alone may doubt it
-        sure = {text[a:b] for a, b, p in tagged if p >= SURE_SINGLE_NAME and " " not in text[a:b]}
+        sure = {text[a:b] for a, b, p in tagged if p >= SURE_SINGLE_NAME and len(text[a:b].split()) == 1}
         if repeated := repeated_mentions(text, found, sure):
             found = whole_names(text, found + repeated)
         return found

@@ -2,13 +2,11 @@
 exactly the spans that fall on it, cut to it and made relative to it."""
 
 import importlib.util
-import sys
 from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-sys.path.insert(0, str(Path(__file__).parents[1]))
 spec = importlib.util.spec_from_file_location("names_benchmark", Path(__file__).parents[1] / "benchmarks" / "names.py")
 names_benchmark = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(names_benchmark)
