@@ -100,23 +100,16 @@ def annotated_sets(eval_root: Path) -> dict[str, list[Example]]:
 
 def passages(examples: list[Example], chars: int) -> list[tuple[str, str, list[tuple[str, str, list, int]]]]:
     """Consecutive sentences joined (by a space) into passages of at most ``chars`` characters, as running text
-    reaches the scrubber on a page: (language, passage, [(its sentences as examples, each with its offset)])."""
-    out, group, length = [], [], 0
-    for example in examples:
-        if group and length + 1 + len(example[1]) > chars:
-            out.append(group)
-            group, length = [], 0
-        group.append(example)
-        length += len(example[1]) + (1 if length else 0)
-    out += [group] if group else []
-    joined = []
-    for group in out:
-        offsets = [0]
-        for _, text, _ in group[:-1]:
-            offsets.append(offsets[-1] + len(text) + 1)
-        joined.append((group[0][0], " ".join(text for _, text, _ in group),
-                       [(*example, offset) for example, offset in zip(group, offsets)]))
-    return joined
+    reaches the scrubber on a page: (language, passage, [its sentences as examples, each with its offset])."""
+    out: list[tuple[str, str, list]] = []
+    for lang, text, gold in examples:
+        if out and len(out[-1][1]) + 1 + len(text) <= chars:
+            first, passage, members = out[-1]
+            members.append((lang, text, gold, len(passage) + 1))
+            out[-1] = (first, f"{passage} {text}", members)
+        else:  # a sentence longer than a passage stands alone
+            out.append((lang, text, [(lang, text, gold, 0)]))
+    return out
 
 
 def person_spans(scrubber: PiiScrubber, examples: list[Example], passage_chars: int = 0):

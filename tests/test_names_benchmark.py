@@ -2,7 +2,9 @@
 exactly the spans that fall on it, cut to it and made relative to it."""
 
 import importlib.util
+import re
 from pathlib import Path
+from types import SimpleNamespace
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -12,23 +14,12 @@ names_benchmark = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(names_benchmark)
 
 
-class _Span:
-    def __init__(self, start, end):
-        self.start, self.end, self.type = start, end, "PERSON"
-
-
-class _Scrubbed:
-    def __init__(self, spans):
-        self.spans = spans
-
-
 class CapitalsScrubber:
     """Tags every capitalised word: what each sentence gets is then known without the real scrubber."""
 
     def scrub(self, text, lang):
-        import re
-
-        return _Scrubbed([_Span(m.start(), m.end()) for m in re.finditer(r"\b[A-Z]\w*", text)])
+        return SimpleNamespace(spans=[SimpleNamespace(start=m.start(), end=m.end(), type="PERSON")
+                                      for m in re.finditer(r"\b[A-Z]\w*", text)])
 
 
 sentences = st.lists(st.text(alphabet="Ab .", min_size=1, max_size=40), min_size=1, max_size=30)
